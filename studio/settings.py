@@ -1,0 +1,278 @@
+"""Settings for the studio.
+
+Everything a deployment changes comes from environment variables (see README, "Configuration").
+With none set, the studio runs embedded: SQLite, django-q2's ORM broker, media on local disk, and
+secrets generated on first run into var/secrets.json (ignored by git, never a fixed value).
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: str = "False") -> bool:
+    value = os.environ.get(name, default)
+    if value not in ("", "True", "False", "true", "false", "1", "0"):
+        raise ImproperlyConfigured(f"{name} must be True or False, not {value!r}")
+    return value in ("True", "true", "1")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_secret(name: str) -> str:
+    """A secret from NAME, or from the file NAME_FILE points at (Docker and systemd secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}") from exc
+    return os.environ.get(name, "")
+
+
+DJANGO_ENV = env_str("DJANGO_ENV", "dev")
+PRODUCTION = DJANGO_ENV == "prod"
+DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var")))
+
+
+def _local_secrets() -> dict[str, str]:
+    """Keys for the embedded default, made once per checkout and kept out of the repository.
+
+    O_EXCL makes the first writer win when the web server and the worker start together.
+    """
+    path = DATA_DIR / "secrets.json"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        fresh = {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        }
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(fresh, fh)
+    return json.loads(path.read_text())
+
+
+SECRET_KEY = env_secret("SECRET_KEY")
+FIELD_ENCRYPTION_KEYS = [k for k in env_secret("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
+if not SECRET_KEY or not FIELD_ENCRYPTION_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=prod needs SECRET_KEY and FIELD_ENCRYPTION_KEYS (or their *_FILE variants)."
+        )
+    _generated = _local_secrets()
+    SECRET_KEY = SECRET_KEY or _generated["SECRET_KEY"]
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [_generated["FIELD_ENCRYPTION_KEYS"]]
+
+DEBUG = env_bool("DEBUG", "False")
+ALLOWED_HOSTS = [
+    h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "videos",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "studio.urls"
+WSGI_APPLICATION = "studio.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "videos.context_processors.team",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL switches to PostgreSQL (postgres://user:pass@host:5432/name).
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'studio.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take SQLite's write lock at BEGIN, so the web server and the worker
+    # queue behind each other (up to `timeout`) instead of failing with "database is locked" when
+    # a read lock cannot be upgraded; WAL lets readers carry on while one of them writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not :memory:, so worker processes started by the tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gallery"
+LOGOUT_REDIRECT_URL = "login"
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = "/media/"
+
+# Storage: S3_BUCKET switches uploads and results to S3-compatible storage (AWS, MinIO, R2, ...).
+S3_BUCKET = env_str("S3_BUCKET")
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_secret("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_secret("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX", "studio"),
+            "default_acl": None,
+            "file_overwrite": False,
+            # Private objects: the studio hands out short-lived signed links only after its own
+            # team check.
+            "querystring_auth": True,
+            "querystring_expire": env_int("S3_URL_EXPIRY", 3600),
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Upload limits: a prompt image is at most 20 MB (MiniMax's own limit); the body cap leaves room
+# for the form fields around it.
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 4
+
+# django-q2 with its ORM broker: tasks live in the same database as the videos, so enqueueing
+# commits or rolls back with the request, and a task that was taken but never acknowledged
+# (its worker was killed) becomes visible again after `retry` seconds. Retries of our own work
+# are decided by the service layer (see videos.services.videos_reap), hence max_attempts=1.
+Q_CLUSTER = {
+    "name": "studio",
+    "orm": "default",
+    "workers": env_int("Q_WORKERS", 2),
+    "queue_limit": env_int("Q_WORKERS", 2),
+    "timeout": env_int("Q_TIMEOUT", 300),
+    "retry": env_int("Q_TIMEOUT", 300) + 60,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 100,
+    "poll": 0.5,
+    "guard_cycle": 1,
+    "label": "Task queue",
+}
+
+# The studio's own knobs.
+PROMPT_MAX_CHARS = 2000
+GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 24)
+# A running video whose worker has not reported for this long is taken back and queued again.
+STALE_AFTER_SECONDS = env_int("STALE_AFTER_SECONDS", 45)
+MAX_VIDEO_ATTEMPTS = env_int("MAX_VIDEO_ATTEMPTS", 3)
+INVITE_DAYS = env_int("INVITE_DAYS", 7)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", "True")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "videos": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "django_q": {"handlers": ["console"], "level": "WARNING"},
+    },
+}

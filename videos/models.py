@@ -1,0 +1,199 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from videos.fields import EncryptedTextField
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class Invite(models.Model):
+    """A one-time link an admin hands to a new teammate; only its hash is stored."""
+
+    team = models.ForeignKey(Team, models.CASCADE, related_name="invites")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    label = models.CharField(max_length=100, help_text="Who the invite is for.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+
+class ProviderAccount(models.Model):
+    class Kind(models.TextChoices):
+        LOCAL = "local", "Local renderer"
+        MINIMAX = "minimax", "MiniMax API"
+        USEAPI = "useapi", "useapi.net"
+
+    team = models.ForeignKey(Team, models.CASCADE, related_name="accounts")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # JSON with the provider's secrets (API key, token); encrypted at rest, never shown again.
+    credentials = EncryptedTextField(blank=True, default="")
+    max_jobs = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    enabled = models.BooleanField(default=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="account_name_per_team"),
+            models.CheckConstraint(
+                condition=Q(max_jobs__gte=1, max_jobs__lte=10), name="max_jobs_1_to_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _upload_name(prefix: str, ext: str) -> str:
+    return f"{prefix}/{uuid.uuid4().hex}.{ext}"
+
+
+def image_upload_to(instance: "PromptImage", filename: str) -> str:
+    return _upload_name(f"images/team-{instance.team_id}", filename.rsplit(".", 1)[-1])
+
+
+def video_upload_to(instance: "Video", filename: str) -> str:
+    return _upload_name(f"videos/team-{instance.team_id}", filename.rsplit(".", 1)[-1])
+
+
+class PromptImage(models.Model):
+    team = models.ForeignKey(Team, models.CASCADE, related_name="images")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    file = models.FileField(upload_to=image_upload_to, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True, default="")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=10)  # JPEG | PNG | WEBP
+    bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "-id"], name="image_team_newest")]
+
+
+class Video(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SUBMITTING = "submitting", "Submitting"
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        MODERATED = "moderated", "Moderated"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # A video holds a slot on its account while in one of these.
+    RUNNING = (Status.SUBMITTING, Status.PENDING, Status.PROCESSING)
+    ACTIVE = (Status.QUEUED, *RUNNING)
+    FINAL = (Status.COMPLETED, Status.FAILED, Status.MODERATED, Status.CANCELLED)
+    # useapi.net's numeric codes (reference/useapi-minimax.md §5); cancelled has none there.
+    USEAPI_CODES = {
+        Status.QUEUED: 11,
+        Status.SUBMITTING: 0,
+        Status.PENDING: 0,
+        Status.PROCESSING: 1,
+        Status.COMPLETED: 2,
+        Status.FAILED: 3,
+        Status.MODERATED: 5,
+    }
+
+    team = models.ForeignKey(Team, models.CASCADE, related_name="videos")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    prompt = models.TextField(blank=True)
+    prompt_optimization = models.BooleanField(default=True)
+    image = models.ForeignKey(PromptImage, models.SET_NULL, null=True, blank=True)
+    # Model options as chosen in the form; the provider checks them before sending anything.
+    model = models.CharField(max_length=40, blank=True, default="")
+    resolution = models.CharField(max_length=10, blank=True, default="")
+    requested_duration = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    account = models.ForeignKey(
+        ProviderAccount, models.SET_NULL, null=True, blank=True, related_name="videos"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=200, blank=True, default="")
+    upstream_id = models.CharField(max_length=100, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    # How many times a worker has taken this video; a worker that dies costs one attempt.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    file = models.FileField(upload_to=video_upload_to, max_length=255, blank=True)
+    poster = models.FileField(upload_to=video_upload_to, max_length=255, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    file_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The gallery pages through a team's videos by id, newest first.
+            models.Index(fields=["team", "-id"], name="video_team_newest"),
+            # The dispatcher and the queue-position count read only unfinished rows.
+            models.Index(
+                fields=["status", "id"],
+                name="video_active",
+                condition=Q(status__in=["queued", "submitting", "pending", "processing"]),
+            ),
+            models.Index(
+                fields=["account", "status"],
+                name="video_running_per_account",
+                condition=Q(status__in=["submitting", "pending", "processing"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Video {self.pk} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+    @property
+    def useapi_status(self) -> int | None:
+        return self.USEAPI_CODES.get(self.status)
