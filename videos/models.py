@@ -52,6 +52,9 @@ class Invite(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    def __str__(self) -> str:
+        return f"Invite for {self.label} to {self.team}"
+
 
 class ProviderAccount(models.Model):
     class Kind(models.TextChoices):
@@ -109,6 +112,9 @@ class PromptImage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["team", "-id"], name="image_team_newest")]
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name
 
 
 class Video(models.Model):

@@ -1,0 +1,13 @@
+"""Providers, one module per upstream; the service layer finds one only through `get_provider`."""
+
+from videos.providers.base import Job, ProgressFn, Provider, ProviderError, Result
+
+__all__ = ["Job", "ProgressFn", "Provider", "ProviderError", "Result", "get_provider"]
+
+
+def get_provider(kind: str) -> Provider:
+    if kind == "local":
+        from videos.providers.local import LocalRenderer
+
+        return LocalRenderer()
+    raise ProviderError(f"No provider for accounts of kind {kind!r} yet.", permanent=True)

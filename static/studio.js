@@ -1,0 +1,97 @@
+// Progressive enhancement only: every form here also works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function formatCount(n) { return n.toLocaleString("en-US"); }
+
+  // Live character count against the prompt limit. Counts CRLF as one character, as the server does.
+  function updateCounter(textarea) {
+    var counter = document.getElementById(textarea.dataset.counter);
+    if (!counter) return;
+    var limit = parseInt(counter.dataset.limit, 10);
+    var used = textarea.value.replace(/\r\n/g, "\n").length;
+    counter.textContent = formatCount(used) + " / " + formatCount(limit);
+    counter.classList.toggle("over", used > limit);
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("textarea[data-counter]")) updateCounter(event.target);
+  });
+
+  // First-frame image: preview, drag and drop, remove.
+  function showPreview(zone, file) {
+    var preview = zone.querySelector(".dropzone-preview");
+    var img = preview.querySelector("img");
+    if (img.dataset.url) URL.revokeObjectURL(img.dataset.url);
+    if (!file) {
+      preview.hidden = true;
+      zone.classList.remove("has-file");
+      return;
+    }
+    img.dataset.url = URL.createObjectURL(file);
+    img.src = img.dataset.url;
+    preview.querySelector(".dropzone-name").textContent =
+      file.name + " · " + (file.size / 1048576).toFixed(1) + " MB";
+    preview.hidden = false;
+    zone.classList.add("has-file");
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches("[data-dropzone] input[type=file]")) {
+      showPreview(input.closest("[data-dropzone]"), input.files[0]);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var clear = event.target.closest("[data-clear-image]");
+    if (clear) {
+      event.preventDefault();
+      var zone = clear.closest("[data-dropzone]");
+      zone.querySelector("input[type=file]").value = "";
+      showPreview(zone, null);
+    }
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      var field = document.querySelector(copy.dataset.copy);
+      field.select();
+      navigator.clipboard && navigator.clipboard.writeText(field.value);
+      copy.textContent = "Copied";
+    }
+  });
+
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var zone = event.target.closest && event.target.closest("[data-dropzone]");
+      if (!zone) return;
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var zone = event.target.closest && event.target.closest("[data-dropzone]");
+      if (!zone) return;
+      zone.classList.remove("dragging");
+      if (type !== "drop") return;
+      event.preventDefault();
+      var input = zone.querySelector("input[type=file]");
+      if (event.dataTransfer.files.length) {
+        var transfer = new DataTransfer();
+        transfer.items.add(event.dataTransfer.files[0]);
+        input.files = transfer.files;
+        showPreview(zone, input.files[0]);
+      }
+    });
+  });
+
+  // Refresh counters after htmx swaps in a fresh form (or one with errors).
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    (root.querySelectorAll ? root.querySelectorAll("textarea[data-counter]") : []).forEach(updateCounter);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("textarea[data-counter]").forEach(updateCounter);
+  });
+})();

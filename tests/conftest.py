@@ -1,0 +1,133 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def media_root(request, tmp_path):
+    """Each test stores uploads and results in its own directory."""
+    media = tmp_path / "media"
+    media.mkdir()
+    if not request.config.pluginmanager.hasplugin("django"):
+        return media  # the renderer and image tests run without Django too
+    settings = request.getfixturevalue("settings")
+    settings.MEDIA_ROOT = media
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media), "base_url": "/media/"},
+        },
+    }
+    return media
+
+
+@pytest.fixture
+def cast(db):
+    """alice is Acme's admin, bob an Acme member, charlie an outsider with a team of his own."""
+    from tests.factories import add_member, make_team, make_user
+
+    alice, bob, charlie = make_user("alice"), make_user("bob"), make_user("charlie")
+    acme = make_team("Acme", admin=alice)
+    add_member(acme, bob)
+    other = make_team("Other", admin=charlie)
+    return SimpleNamespace(alice=alice, bob=bob, charlie=charlie, acme=acme, other=other)
+
+
+def client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def wait_for(predicate, *, timeout: float = 60.0, what: str = "condition"):
+    """Polls a condition another process makes true (no event crosses the process boundary)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"Timed out after {timeout:.0f}s waiting for {what}")
+
+
+def test_database_url() -> str:
+    """A URL for the database this test runs on, for processes started by the test."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+test_database_url.__test__ = False
+
+
+class Worker:
+    """A real `manage.py qcluster` process on the test database."""
+
+    def __init__(self, media_root: Path, **env: str):
+        from django.conf import settings as django_settings
+
+        self.media_root = media_root
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "MEDIA_ROOT": str(media_root),
+            "SECRET_KEY": django_settings.SECRET_KEY,
+            "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
+            "Q_WORKERS": "2",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        # Its own session, so SIGKILL reaches the cluster's every process, as a crashed host would.
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker_factory(transactional_db, media_root):
+    workers: list[Worker] = []
+
+    def start(**env: str) -> Worker:
+        worker = Worker(media_root, **env).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

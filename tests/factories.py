@@ -1,0 +1,46 @@
+"""Plain factory functions: each makes one thing, with sensible defaults, and returns it."""
+
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from videos.models import Membership, ProviderAccount, Team, Video
+from videos.services import account_ensure_local
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD)
+
+
+def make_team(name: str, *, admin=None, local_slots: int = 2) -> Team:
+    team = Team.objects.create(name=name)
+    if admin is not None:
+        add_member(team, admin, role=Membership.Role.ADMIN)
+    account = account_ensure_local(team=team)
+    ProviderAccount.objects.filter(pk=account.pk).update(max_jobs=local_slots)
+    return team
+
+
+def add_member(team: Team, user, *, role: str = Membership.Role.MEMBER) -> Membership:
+    return Membership.objects.create(team=team, user=user, role=role)
+
+
+def make_video(team: Team, author, **fields) -> Video:
+    fields.setdefault("prompt", "A lighthouse at dusk, waves rolling in")
+    return Video.objects.create(team=team, author=author, **fields)
+
+
+def image_bytes(
+    width: int = 640, height: int = 480, fmt: str = "PNG", color=(200, 80, 40)
+) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def upload(name: str = "frame.png", content: bytes | None = None, content_type: str = "image/png"):
+    return SimpleUploadedFile(name, content if content is not None else image_bytes(), content_type)

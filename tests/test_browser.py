@@ -1,0 +1,121 @@
+"""The studio in real headless Chromium (Debian's), driven by Playwright, with a real worker."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD, image_bytes
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+# Screenshots land here for people to look at (the CI run keeps them as artifacts).
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).parent.parent / "test-artifacts"))
+# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
+# plain synchronous queries on the test database, which is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}; `apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def _sign_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_member_signs_in_submits_with_an_image_and_plays_the_result(
+    cast, live_server, worker_factory, browser, tmp_path
+):
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(image_bytes(900, 600, color=(30, 120, 200)))
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    page.goto(f"{live_server.url}/login/")
+    _shot(page, "sign-in")
+    _sign_in(page, live_server, "bob")
+
+    page.fill("#id_prompt", "A paper boat drifts across a rain puddle, low angle")
+    assert page.text_content("#prompt-count") == "51 / 2,000"
+    page.set_input_files("#id_image", str(frame))
+    page.wait_for_selector(".dropzone-preview:not([hidden]) img")
+    page.click("#new-video button[type=submit]")
+
+    # No worker yet: the card appears at once, queued, at the top of the gallery.
+    card = page.locator("#gallery-grid .card").first
+    card.wait_for()
+    assert "status-queued" in card.get_attribute("class")
+    assert "#1 in queue" in card.text_content()
+    assert page.input_value("#id_prompt") == "", "the form is fresh for the next prompt"
+    _shot(page, "gallery-queued")
+
+    worker_factory()
+    page.wait_for_selector("#gallery-grid .card.status-completed", timeout=120_000)
+    _shot(page, "gallery-completed")
+    playing = page.evaluate(
+        """async () => {
+            const video = document.querySelector('.card.status-completed video');
+            video.muted = true;
+            await video.play();
+            await new Promise(r => setTimeout(r, 1200));
+            return {time: video.currentTime, width: video.videoWidth, error: video.error};
+        }"""
+    )
+    assert playing["error"] is None
+    assert playing["time"] > 0.5 and playing["width"] == 1280
+
+
+def test_the_form_shows_an_error_next_to_the_field(cast, live_server, browser, tmp_path):
+    tiny = tmp_path / "tiny.png"
+    tiny.write_bytes(image_bytes(200, 200))
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    _sign_in(page, live_server, "bob")
+    page.fill("#id_prompt", "Something")
+    page.set_input_files("#id_image", str(tiny))
+    page.click("#new-video button[type=submit]")
+    error = page.wait_for_selector("#image-error")
+    assert "300" in error.text_content()
+    _shot(page, "form-error")
+
+
+def test_submitting_and_viewing_work_without_javascript(cast, live_server, browser):
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1360, "height": 900}
+    )
+    page = context.new_page()
+    _sign_in(page, live_server, "bob")
+    page.fill("#id_prompt", "A lantern floating over a lake")
+    page.click("#new-video button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    card = page.locator("#gallery-grid .card").first
+    assert "A lantern floating over a lake" in card.text_content()
+    assert "Queued" in page.text_content(".flash")
+    context.close()

@@ -1,0 +1,111 @@
+"""Settings, the first-run commands, and the studio's own process runner."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+
+from tests.conftest import ROOT, test_database_url, wait_for
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PROD = {
+    "DJANGO_ENV": "prod",
+    "SECRET_KEY": "k" + Fernet.generate_key().decode() + "-production-grade-secret-key-1234",
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "studio.example.com",
+}
+
+
+def test_production_settings_pass_the_deploy_checklist():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PROD)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_its_secrets():
+    env = {**PROD, "SECRET_KEY": "", "FIELD_ENCRYPTION_KEYS": ""}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "needs SECRET_KEY and FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_a_bad_boolean_setting_is_a_clear_error():
+    result = _manage("check", DEBUG="maybe")
+    assert "DEBUG must be True or False" in result.stderr
+
+
+def test_bootstrap_prints_the_generated_password_once(db, capsys):
+    call_command("bootstrap")
+    first = capsys.readouterr().out
+    assert "username: admin" in first and "password: " in first
+    call_command("bootstrap")
+    assert capsys.readouterr().out == ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_runstudio_serves_pages_and_stops_both_processes_on_ctrl_c(transactional_db, media_root):
+    from django.conf import settings
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "MEDIA_ROOT": str(media_root),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+        "PORT": str(port),
+        "WEB_WORKERS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runstudio"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def login_page():
+            try:
+                return requests.get(f"{base}/login/", timeout=2)
+            except requests.ConnectionError:
+                return None
+
+        page = wait_for(login_page, timeout=60, what="the web server")
+        assert page.status_code == 200 and "Sign in to Studio" in page.text
+        css = requests.get(f"{base}/static/studio.css", timeout=5)
+        assert css.status_code == 200 and "--accent" in css.text
+        children = subprocess.run(
+            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) == 2, "a web server and a worker"
+    finally:
+        # Ctrl-C in a terminal signals the whole foreground process group.
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+    for child in children:
+        assert not os.path.exists(f"/proc/{child}"), f"process {child} outlived Ctrl-C"

@@ -1,0 +1,95 @@
+"""Every lookup a request makes goes through here, scoped to the user's current team.
+
+An object of another team is a 404, never a 403: outsiders learn nothing about what exists.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from videos.models import Invite, Membership, PromptImage, ProviderAccount, Team, Video
+
+SESSION_TEAM_KEY = "team_id"
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The membership of the team the user is working in: the one chosen in the team switcher,
+    else their oldest. None when the user belongs to no team (yet)."""
+    if not request.user.is_authenticated:
+        return None
+    cached = getattr(request, "_membership", False)
+    if cached is not False:
+        return cached
+    memberships = Membership.objects.filter(user=request.user).select_related("team")
+    chosen = request.session.get(SESSION_TEAM_KEY)
+    membership = (chosen and memberships.filter(team_id=chosen).first()) or memberships.order_by(
+        "created_at", "id"
+    ).first()
+    request._membership = membership
+    return membership
+
+
+def require_membership(request: HttpRequest) -> Membership:
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404("You are not in a team yet.")
+    return membership
+
+
+def require_admin(request: HttpRequest) -> Membership:
+    membership = require_membership(request)
+    if not membership.is_admin:
+        raise PermissionDenied("Only team admins can do that.")
+    return membership
+
+
+def get_team_for_member(user: AbstractBaseUser, team_id: int) -> Team:
+    try:
+        return Membership.objects.select_related("team").get(user=user, team_id=team_id).team
+    except Membership.DoesNotExist:
+        raise Http404("No such team.") from None
+
+
+def get_video_for_member(membership: Membership, video_id: int) -> Video:
+    try:
+        return Video.objects.select_related("author", "account", "image").get(
+            pk=video_id, team_id=membership.team_id
+        )
+    except Video.DoesNotExist:
+        raise Http404("No such video.") from None
+
+
+def get_image_for_member(membership: Membership, image_id: int) -> PromptImage:
+    try:
+        return PromptImage.objects.get(pk=image_id, team_id=membership.team_id)
+    except PromptImage.DoesNotExist:
+        raise Http404("No such image.") from None
+
+
+def get_membership_for_admin(admin: Membership, membership_id: int) -> Membership:
+    if not admin.is_admin:
+        raise PermissionDenied("Only team admins can do that.")
+    try:
+        return Membership.objects.select_related("user").get(
+            pk=membership_id, team_id=admin.team_id
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such member.") from None
+
+
+def get_invite_for_admin(admin: Membership, invite_id: int) -> Invite:
+    if not admin.is_admin:
+        raise PermissionDenied("Only team admins can do that.")
+    try:
+        return Invite.objects.get(pk=invite_id, team_id=admin.team_id, accepted_at=None)
+    except Invite.DoesNotExist:
+        raise Http404("No such invite.") from None
+
+
+def get_account_for_admin(admin: Membership, account_id: int) -> ProviderAccount:
+    if not admin.is_admin:
+        raise PermissionDenied("Only team admins can do that.")
+    try:
+        return ProviderAccount.objects.get(pk=account_id, team_id=admin.team_id)
+    except ProviderAccount.DoesNotExist:
+        raise Http404("No such account.") from None

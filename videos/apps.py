@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VideosConfig(AppConfig):
+    name = "videos"
+    verbose_name = "Studio"

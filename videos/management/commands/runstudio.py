@@ -1,0 +1,60 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the django-q2 worker together; Ctrl-C stops both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--web-workers", default=os.environ.get("WEB_WORKERS", "2"))
+
+    def handle(self, *args, host: str, port: str, web_workers: str, **options):
+        python = sys.executable
+        web = [
+            python, "-m", "gunicorn", "studio.wsgi",
+            "--bind", f"{host}:{port}",
+            "--workers", web_workers,
+            "--threads", "4",
+            "--access-logfile", "-",
+            "--graceful-timeout", "10",
+        ]  # fmt: skip
+        children = [
+            subprocess.Popen(web),
+            subprocess.Popen([python, "manage.py", "qcluster"]),
+        ]
+        self.stdout.write(
+            self.style.SUCCESS(f"Studio running on http://{host}:{port}/ (Ctrl-C stops)")
+        )
+        code = 0
+        try:
+            # If either process dies, the studio is broken: stop the other one too.
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            code = next(child.returncode for child in children if child.poll() is not None) or 1
+            self.stderr.write("A studio process stopped unexpectedly; shutting down.")
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping…")
+        finally:
+            self._stop(children)
+        sys.exit(code)
+
+    def _stop(self, children: list[subprocess.Popen]) -> None:
+        # Ctrl-C already reached the whole process group; SIGTERM covers `kill <pid>` of this
+        # process. The worker finishes or hands back the tasks it holds before it exits.
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

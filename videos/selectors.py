@@ -1,0 +1,92 @@
+"""Reads. Every function takes the team it reads for; none writes."""
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from videos.models import Invite, Membership, ProviderAccount, Team, Video
+
+
+@dataclass
+class GalleryPage:
+    videos: list[Video]
+    next_before: int | None  # the cursor for the next (older) page, None on the last page
+
+    @property
+    def has_running(self) -> bool:
+        return any(not v.is_final for v in self.videos)
+
+
+def gallery_page(*, team: Team, before: int | None = None, size: int = 24) -> GalleryPage:
+    """One page of the team's videos, newest first.
+
+    Keyset pagination (id < cursor) on the (team, -id) index: the cost of a page does not grow
+    with the team's history, unlike OFFSET, which reads and throws away every earlier row.
+    """
+    qs = Video.objects.filter(team=team).select_related("author", "account").order_by("-id")
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs[: size + 1])
+    videos, more = rows[:size], len(rows) > size
+    annotate_queue_positions(team=team, videos=videos)
+    return GalleryPage(videos=videos, next_before=videos[-1].id if more else None)
+
+
+def annotate_queue_positions(*, team: Team, videos: list[Video]) -> None:
+    """Sets `queue_position` (1 = next to start) on the queued videos in `videos`."""
+    queued = [v for v in videos if v.status == Video.Status.QUEUED]
+    if not queued:
+        return
+    newest = max(v.id for v in queued)
+    ahead = list(
+        Video.objects.filter(team=team, status=Video.Status.QUEUED, id__lte=newest)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for video in queued:
+        video.queue_position = bisect_right(ahead, video.id)
+
+
+def video_with_position(*, video: Video) -> Video:
+    annotate_queue_positions(team=video.team, videos=[video])
+    return video
+
+
+def team_members(*, team: Team) -> list[Membership]:
+    return list(
+        Membership.objects.filter(team=team)
+        .select_related("user")
+        .order_by("-role", "user__username")
+    )
+
+
+def team_open_invites(*, team: Team) -> list[Invite]:
+    return list(
+        Invite.objects.filter(team=team, accepted_at=None, expires_at__gt=timezone.now())
+        .select_related("created_by")
+        .order_by("-created_at")
+    )
+
+
+def user_teams(*, user) -> list[Membership]:
+    return list(Membership.objects.filter(user=user).select_related("team").order_by("team__name"))
+
+
+def team_accounts(*, team: Team) -> list[ProviderAccount]:
+    return list(
+        ProviderAccount.objects.filter(team=team)
+        .annotate(running=Count("videos", filter=Q(videos__status__in=Video.RUNNING)))
+        .order_by("name")
+    )
+
+
+def team_queue_summary(*, team: Team) -> dict[str, int]:
+    counts = dict(
+        Video.objects.filter(team=team, status__in=Video.ACTIVE)
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    queued = counts.get(Video.Status.QUEUED, 0)
+    return {"queued": queued, "running": sum(counts.values()) - queued}

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from videos import views
+
+urlpatterns = [
+    path("", views.gallery, name="gallery"),
+    path("videos/new", views.video_create, name="video_create"),
+    path("videos/<int:video_id>/card", views.video_card, name="video_card"),
+    path("videos/<int:video_id>/cancel", views.video_cancel, name="video_cancel"),
+    path("videos/<int:video_id>/delete", views.video_delete, name="video_delete"),
+    path("videos/<int:video_id>/video.mp4", views.video_file, {"kind": "mp4"}, name="video_mp4"),
+    path(
+        "videos/<int:video_id>/poster.jpg",
+        views.video_file,
+        {"kind": "poster"},
+        name="video_poster",
+    ),
+    path("images/<int:image_id>", views.image_file, name="image_file"),
+    path("team/", views.team, name="team"),
+    path("team/switch", views.team_switch, name="team_switch"),
+    path("team/invites", views.invite_create, name="invite_create"),
+    path("team/invites/<int:invite_id>/revoke", views.invite_revoke, name="invite_revoke"),
+    path("team/members/<int:membership_id>/role", views.member_role, name="member_role"),
+    path("team/members/<int:membership_id>/remove", views.member_remove, name="member_remove"),
+    path("join/<str:token>", views.join, name="join"),
+]

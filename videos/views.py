@@ -1,0 +1,245 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from videos import access, selectors, services
+from videos.forms import InviteForm, JoinForm, RoleForm, SwitchTeamForm, VideoForm
+from videos.streaming import serve_file
+
+
+def _cursor(request) -> int | None:
+    value = request.GET.get("before", "")
+    return int(value) if value.isdigit() else None
+
+
+# Gallery and videos
+
+
+@require_GET
+@login_required
+def gallery(request):
+    membership = access.current_membership(request)
+    if membership is None:
+        return render(request, "videos/no_team.html", status=403)
+    page = selectors.gallery_page(
+        team=membership.team, before=_cursor(request), size=settings.GALLERY_PAGE_SIZE
+    )
+    template = "videos/gallery.html#page" if request.htmx else "videos/gallery.html"
+    return render(
+        request, template, {"page": page, "form": VideoForm(), "limit": settings.PROMPT_MAX_CHARS}
+    )
+
+
+@require_POST
+@login_required
+def video_create(request):
+    membership = access.require_membership(request)
+    form = VideoForm(request.POST, request.FILES)
+    if form.is_valid():
+        image = form.cleaned_data["image"]
+        video = services.video_submit(
+            team=membership.team,
+            user=request.user,
+            prompt=form.cleaned_data["prompt"],
+            prompt_optimization=form.cleaned_data["prompt_optimization"],
+            image=image,
+            image_name=request.FILES["image"].name if image else "",
+        )
+        if not request.htmx:
+            messages.success(request, "Queued. It will appear below as it renders.")
+            return redirect("gallery")
+        video = selectors.video_with_position(video=video)
+        context = {"video": video, "form": VideoForm(), "limit": settings.PROMPT_MAX_CHARS}
+        return render(request, "videos/gallery.html#created", context)
+    context = {"form": form, "limit": settings.PROMPT_MAX_CHARS}
+    if request.htmx:
+        return reswap(
+            retarget(render(request, "videos/gallery.html#form", context), "#new-video"),
+            "outerHTML",
+        )
+    page = selectors.gallery_page(team=membership.team, size=settings.GALLERY_PAGE_SIZE)
+    return render(request, "videos/gallery.html", {**context, "page": page}, status=400)
+
+
+@require_GET
+@login_required
+def video_card(request, video_id: int):
+    """The progress fragment a running card polls; has no side effects."""
+    membership = access.require_membership(request)
+    video = selectors.video_with_position(video=access.get_video_for_member(membership, video_id))
+    return render(request, "videos/gallery.html#card", {"video": video})
+
+
+@require_POST
+@login_required
+def video_cancel(request, video_id: int):
+    membership = access.require_membership(request)
+    video = access.get_video_for_member(membership, video_id)
+    if not services.video_cancel(video=video, by=request.user):
+        messages.info(request, "That video had already finished.")
+    if request.htmx:
+        return video_card(request, video_id)
+    return redirect("gallery")
+
+
+@require_POST
+@login_required
+def video_delete(request, video_id: int):
+    membership = access.require_membership(request)
+    video = access.get_video_for_member(membership, video_id)
+    try:
+        services.video_delete(video=video)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    if request.htmx:
+        return HttpResponse("")
+    return redirect("gallery")
+
+
+@require_GET
+@login_required
+def video_file(request, video_id: int, kind: str):
+    video = access.get_video_for_member(access.require_membership(request), video_id)
+    field = video.file if kind == "mp4" else video.poster
+    if not field:
+        raise Http404("This video has no file yet.")
+    download = f"studio-video-{video.pk}.mp4" if request.GET.get("download") else None
+    content_type = "video/mp4" if kind == "mp4" else "image/jpeg"
+    return serve_file(
+        request.headers.get("Range", ""), field, content_type=content_type, download_name=download
+    )
+
+
+@require_GET
+@login_required
+def image_file(request, image_id: int):
+    image = access.get_image_for_member(access.require_membership(request), image_id)
+    content_type = f"image/{image.format.lower()}"
+    return serve_file("", image.file, content_type=content_type)
+
+
+# Team
+
+
+@require_GET
+@login_required
+def team(request):
+    membership = access.require_membership(request)
+    return render(request, "videos/team.html", _team_context(membership))
+
+
+def _team_context(membership, **extra) -> dict:
+    team = membership.team
+    return {
+        "members": selectors.team_members(team=team),
+        "invites": selectors.team_open_invites(team=team) if membership.is_admin else [],
+        "accounts": selectors.team_accounts(team=team),
+        "invite_form": InviteForm(),
+        **extra,
+    }
+
+
+@require_POST
+@login_required
+def invite_create(request):
+    membership = access.require_admin(request)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "videos/team.html", _team_context(membership, invite_form=form), status=400
+        )
+    invite, token = services.invite_create(
+        team=membership.team,
+        by=request.user,
+        label=form.cleaned_data["label"],
+        role=form.cleaned_data["role"],
+    )
+    link = request.build_absolute_uri(reverse("join", args=[token]))
+    return render(
+        request, "videos/team.html", _team_context(membership, new_invite=invite, new_link=link)
+    )
+
+
+@require_POST
+@login_required
+def invite_revoke(request, invite_id: int):
+    invite = access.get_invite_for_admin(access.require_membership(request), invite_id)
+    services.invite_revoke(invite=invite)
+    messages.success(request, f"The invite for {invite.label} no longer works.")
+    return redirect("team")
+
+
+@require_POST
+@login_required
+def member_role(request, membership_id: int):
+    target = access.get_membership_for_admin(access.require_membership(request), membership_id)
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.ServiceError("Choose admin or member.")
+        services.membership_set_role(membership=target, role=form.cleaned_data["role"])
+        messages.success(
+            request, f"{target.user.get_username()} is now {target.get_role_display().lower()}."
+        )
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    return redirect("team")
+
+
+@require_POST
+@login_required
+def member_remove(request, membership_id: int):
+    target = access.get_membership_for_admin(access.require_membership(request), membership_id)
+    try:
+        services.membership_remove(membership=target)
+        messages.success(request, f"{target.user.get_username()} was removed from the team.")
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    return redirect("team" if target.user != request.user else "gallery")
+
+
+@require_POST
+@login_required
+def team_switch(request):
+    form = SwitchTeamForm(request.POST)
+    if form.is_valid():
+        team = access.get_team_for_member(request.user, form.cleaned_data["team"])
+        request.session[access.SESSION_TEAM_KEY] = team.pk
+    return redirect("gallery")
+
+
+@require_http_methods(["GET", "POST"])
+def join(request, token: str):
+    invite = services.invite_find(token=token)
+    if invite is None:
+        return render(request, "videos/join.html", {"invalid": True}, status=404)
+    form = JoinForm(request.POST or None) if not request.user.is_authenticated else None
+    if request.method == "POST":
+        try:
+            if request.user.is_authenticated:
+                services.invite_accept(invite=invite, user=request.user)
+            elif form.is_valid():
+                user = services.user_join_by_invite(
+                    invite=invite,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                )
+                login(request, user)
+            else:
+                return render(
+                    request, "videos/join.html", {"invite": invite, "form": form}, status=400
+                )
+        except services.ServiceError as exc:
+            return render(
+                request, "videos/join.html", {"invalid": True, "reason": str(exc)}, status=410
+            )
+        request.session[access.SESSION_TEAM_KEY] = invite.team_id
+        messages.success(request, f"Welcome to {invite.team.name}.")
+        return redirect("gallery")
+    return render(request, "videos/join.html", {"invite": invite, "form": form})
