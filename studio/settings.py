@@ -184,6 +184,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Outside production whitenoise serves straight from static/, so the quick start needs no
 # collectstatic step; production serves the hashed, compressed copies collectstatic makes.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 WHITENOISE_AUTOREFRESH = DEBUG
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -257,6 +259,8 @@ GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 24)
 STALE_AFTER_SECONDS = env_int("STALE_AFTER_SECONDS", 45)
 MAX_VIDEO_ATTEMPTS = env_int("MAX_VIDEO_ATTEMPTS", 3)
 INVITE_DAYS = env_int("INVITE_DAYS", 7)
+# The local renderer takes at least this long per video, to rehearse upstream-like timings.
+LOCAL_RENDER_MIN_SECONDS = float(env_int("LOCAL_RENDER_MIN_SECONDS", 0))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
@@ -269,6 +273,12 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "True")
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", "False")
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' preload list is hard to undo; that is the operator's call, so
+        # its absence is not a warning here.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,

@@ -96,13 +96,14 @@ class Worker:
 
     def start(self) -> "Worker":
         # Its own session, so SIGKILL reaches the cluster's every process, as a crashed host would.
+        self.log = (self.media_root.parent / "worker.log").open("a")
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
             env=self.env,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         return self
 
@@ -121,6 +122,11 @@ class Worker:
 
 @pytest.fixture
 def worker_factory(transactional_db, media_root):
+    from videos.services import schedules_ensure
+
+    # Transactional tests empty every table between tests, the migration's schedule included;
+    # put it back as `./run` (bootstrap) would.
+    schedules_ensure()
     workers: list[Worker] = []
 
     def start(**env: str) -> Worker:

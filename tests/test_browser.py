@@ -13,13 +13,13 @@ pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # Screenshots land here for people to look at (the CI run keeps them as artifacts).
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).parent.parent / "test-artifacts"))
-# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
-# plain synchronous queries on the test database, which is safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
+    # plain synchronous queries on the test database, which is safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}; `apt-get install chromium`.")
     from playwright.sync_api import sync_playwright
@@ -119,3 +119,48 @@ def test_submitting_and_viewing_work_without_javascript(cast, live_server, brows
     assert "A lantern floating over a lake" in card.text_content()
     assert "Queued" in page.text_content(".flash")
     context.close()
+
+
+def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
+    from tests.factories import make_video
+    from videos import services
+
+    done = make_video(
+        cast.acme, cast.alice, prompt="Aerial shot over a foggy pine forest at sunrise"
+    )
+    services.videos_dispatch()
+    done.refresh_from_db()
+    services.video_run(video_id=done.pk, attempt=done.attempts)
+    make_video(
+        cast.acme,
+        cast.bob,
+        prompt="A chef flips a pancake in slow motion, warm kitchen light",
+        status="failed",
+        error="The renderer failed: out of disk space on the worker.",
+    )
+    make_video(
+        cast.acme,
+        cast.alice,
+        prompt="Street fight in the rain",
+        status="moderated",
+        error="MiniMax refused the prompt as sensitive (1026). Rephrase it and try again.",
+    )
+    make_video(
+        cast.acme,
+        cast.bob,
+        prompt="Slow dolly along a row of vintage arcade machines, neon glow",
+        status="processing",
+        percent=45,
+        message="Rendering frame 54 of 120",
+        account=done.account,
+    )
+    for prompt in ["A hummingbird hovering at a red flower", "Timelapse of clouds over a desert"]:
+        make_video(cast.acme, cast.alice, prompt=prompt)
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    _sign_in(page, live_server, "bob")
+    for status in ["queued", "processing", "completed", "failed", "moderated"]:
+        assert page.locator(f"#gallery-grid .card.status-{status}").count() >= 1, status
+    assert "#2 in queue" in page.text_content("#gallery-grid")
+    assert "out of disk space" in page.text_content(".card.status-failed")
+    page.wait_for_timeout(400)  # let the cards' entry animation settle for the screenshot
+    _shot(page, "gallery-states")

@@ -39,9 +39,9 @@ def test_a_queued_video_survives_a_worker_restart(cast, worker_factory):
 
 
 def test_a_video_whose_worker_was_killed_mid_render_is_retried(cast, worker_factory, media_root):
-    # Slow the renderer down a little so there is a render to interrupt.
     video = services.video_submit(team=cast.acme, user=cast.bob, prompt="Interrupted")
-    worker = worker_factory(STALE_AFTER_SECONDS="2")
+    # A paced render leaves time to interrupt it.
+    worker = worker_factory(STALE_AFTER_SECONDS="5", LOCAL_RENDER_MIN_SECONDS="20")
     wait_for(
         lambda: Video.objects.filter(pk=video.pk, status="processing", percent__gt=0).exists(),
         timeout=60,
@@ -50,7 +50,7 @@ def test_a_video_whose_worker_was_killed_mid_render_is_retried(cast, worker_fact
     worker.kill()
     assert _status(video.pk) == "processing", "the video is stuck until someone takes it back"
     # A fresh cluster's minute schedule (first run ~30 s after start) finds the stale video.
-    worker_factory(STALE_AFTER_SECONDS="2")
+    worker_factory(STALE_AFTER_SECONDS="5")
     wait_for(lambda: _status(video.pk) == "completed", timeout=150, what="the retried video")
     video.refresh_from_db()
     assert video.attempts == 2

@@ -23,6 +23,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from videos.images import CleanImage
@@ -68,6 +69,7 @@ class Bootstrap:
 def studio_bootstrap(*, team_name: str = "Studio", username: str = "admin") -> Bootstrap:
     """First run: a team, an admin with a generated password, and a local renderer account."""
     with transaction.atomic():
+        schedules_ensure()
         team = Team.objects.order_by("id").first()
         if team is not None:
             account_ensure_local(team=team)
@@ -76,6 +78,24 @@ def studio_bootstrap(*, team_name: str = "Studio", username: str = "admin") -> B
         admin = User.objects.create_user(username=username, password=password)
         team = team_create(name=team_name, admin=admin)
     return Bootstrap(team=team, username=username, password=password)
+
+
+DISPATCH_SCHEDULE = "studio: dispatch and take back stale videos"
+
+
+def schedules_ensure() -> None:
+    """The safety-net schedule (also made by migration 0002): each minute, dispatch and take back
+    videos from dead workers. Submissions and finished videos dispatch at once; this catches a
+    worker killed mid-render, or a backlog left by a restart."""
+    Schedule.objects.update_or_create(
+        name=DISPATCH_SCHEDULE,
+        defaults={
+            "func": "videos.tasks.dispatch",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
 
 
 def _lock_team(team_id: int) -> Team:

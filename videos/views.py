@@ -72,7 +72,11 @@ def video_create(request):
 def video_card(request, video_id: int):
     """The progress fragment a running card polls; has no side effects."""
     membership = access.require_membership(request)
-    video = selectors.video_with_position(video=access.get_video_for_member(membership, video_id))
+    return _card(request, access.get_video_for_member(membership, video_id))
+
+
+def _card(request, video):
+    video = selectors.video_with_position(video=video)
     return render(request, "videos/gallery.html#card", {"video": video})
 
 
@@ -84,7 +88,8 @@ def video_cancel(request, video_id: int):
     if not services.video_cancel(video=video, by=request.user):
         messages.info(request, "That video had already finished.")
     if request.htmx:
-        return video_card(request, video_id)
+        video.refresh_from_db()
+        return _card(request, video)
     return redirect("gallery")
 
 
