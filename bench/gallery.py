@@ -102,6 +102,9 @@ def main() -> None:
     for size in SIZES:
         _fill(team, other, alice, size, made)
         made = size
+        # Fresh planner statistics, as autovacuum would have gathered on a live database.
+        with django.db.connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         # A handful of live videos at the top, as a busy team has.
         running = Video.objects.create(team=team, author=alice, prompt="live", status="processing")
         for _ in range(3):

@@ -1,8 +1,13 @@
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from videos.access import current_membership
+from videos.selectors import user_teams
 
 
 def team(request: HttpRequest) -> dict:
-    """The current membership for the header (team name, switcher, admin links)."""
-    return {"membership": current_membership(request)}
+    """The current membership and the user's teams, for the header's team switcher."""
+    return {
+        "membership": current_membership(request),
+        "teams": SimpleLazyObject(lambda: user_teams(user=request.user)),
+    }
