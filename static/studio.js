@@ -45,6 +45,21 @@
   });
 
   document.addEventListener("click", function (event) {
+    // Swap a poster for the real player on demand, so a gallery of hundreds loads only posters.
+    var play = event.target.closest("[data-play]");
+    if (play && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+      event.preventDefault();
+      var video = document.createElement("video");
+      video.controls = true;
+      video.autoplay = true;
+      video.playsInline = true;
+      video.poster = play.querySelector("img").src;
+      video.src = play.href;
+      video.setAttribute("aria-label", play.getAttribute("aria-label"));
+      play.replaceWith(video);
+      video.focus();
+      return;
+    }
     var clear = event.target.closest("[data-clear-image]");
     if (clear) {
       event.preventDefault();

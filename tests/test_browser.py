@@ -80,12 +80,16 @@ def test_a_member_signs_in_submits_with_an_image_and_plays_the_result(
     worker_factory()
     page.wait_for_selector("#gallery-grid .card.status-completed", timeout=120_000)
     _shot(page, "gallery-completed")
+    assert page.locator(".card.status-completed video").count() == 0, "poster first"
+    page.click(".card.status-completed [data-play]")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('.card.status-completed video');"
+        " return v && v.currentTime > 0.5; }",
+        timeout=15_000,
+    )
     playing = page.evaluate(
-        """async () => {
+        """() => {
             const video = document.querySelector('.card.status-completed video');
-            video.muted = true;
-            await video.play();
-            await new Promise(r => setTimeout(r, 1200));
             return {time: video.currentTime, width: video.videoWidth, error: video.error};
         }"""
     )
@@ -164,3 +168,26 @@ def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
     assert "out of disk space" in page.text_content(".card.status-failed")
     page.wait_for_timeout(400)  # let the cards' entry animation settle for the screenshot
     _shot(page, "gallery-states")
+
+
+def test_an_admin_invites_a_teammate_who_sets_a_password_and_joins(cast, live_server, browser):
+    admin = browser.new_context(viewport={"width": 1360, "height": 900}).new_page()
+    _sign_in(admin, live_server, "alice")
+    admin.click("text=Team")
+    admin.fill("#id_label", "Dana (dana@example.com)")
+    admin.click("text=Create invite link")
+    link = admin.input_value("#invite-link")
+    assert link.startswith(f"{live_server.url}/join/")
+    _shot(admin, "team")
+
+    newcomer = browser.new_context(viewport={"width": 1360, "height": 900}).new_page()
+    newcomer.goto(link)
+    assert "Join Acme" in newcomer.text_content("h1")
+    newcomer.fill("#id_username", "dana")
+    newcomer.fill("#id_password1", "plum-velvet-93")
+    newcomer.fill("#id_password2", "plum-velvet-93")
+    newcomer.click("button[type=submit]")
+    newcomer.wait_for_url(f"{live_server.url}/")
+    assert "Welcome to Acme" in newcomer.text_content(".flash")
+    newcomer.goto(link)
+    assert "does not work" in newcomer.text_content("h1"), "the link is single-use"

@@ -4,10 +4,10 @@ import pytest
 from django.db import IntegrityError, connection
 from django.utils import timezone
 from django_q.models import OrmQ
-from videos.images import clean_image
 
 from tests.factories import add_member, image_bytes, make_user, make_video
 from videos import services
+from videos.images import clean_image
 from videos.models import PromptImage, ProviderAccount, Video
 
 

@@ -111,7 +111,8 @@ def test_failed_and_moderated_cards_show_the_reason(cast):
 def test_a_completed_card_plays_inline_and_offers_a_download(cast):
     video = _completed(cast)
     card = client_for(cast.bob).get(reverse("video_card", args=[video.pk])).content.decode()
-    assert 'preload="none"' in card and reverse("video_poster", args=[video.pk]) in card
+    assert "data-play" in card and reverse("video_poster", args=[video.pk]) in card
+    assert "<video" not in card, "the video loads only on play"
     assert f"{reverse('video_mp4', args=[video.pk])}?download=1" in card
     assert "Local renderer — no AI" in card
 

@@ -195,5 +195,10 @@ class Video(models.Model):
         return self.status in self.FINAL
 
     @property
+    def duration_label(self) -> str:
+        seconds = round(self.duration or 0)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    @property
     def useapi_status(self) -> int | None:
         return self.USEAPI_CODES.get(self.status)
