@@ -97,6 +97,34 @@ def test_a_member_signs_in_submits_with_an_image_and_plays_the_result(
     assert playing["time"] > 0.5 and playing["width"] == 1280
 
 
+def test_an_image_can_be_dropped_onto_the_form(cast, live_server, browser):
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    _sign_in(page, live_server, "bob")
+    # What a drag from the desktop delivers: a drop event whose DataTransfer carries the file.
+    page.evaluate(
+        """async () => {
+            const canvas = new OffscreenCanvas(640, 480);
+            const context = canvas.getContext('2d');
+            context.fillStyle = '#3366cc';
+            context.fillRect(0, 0, 640, 480);
+            const blob = await canvas.convertToBlob({type: 'image/png'});
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([blob], 'dropped.png', {type: 'image/png'}));
+            const zone = document.querySelector('[data-dropzone]');
+            const init = {dataTransfer: transfer, bubbles: true, cancelable: true};
+            zone.dispatchEvent(new DragEvent('drop', init));
+        }"""
+    )
+    page.wait_for_selector(".dropzone-preview:not([hidden]) img")
+    assert "dropped.png" in page.text_content(".dropzone-name")
+    page.fill("#id_prompt", "Dropped, not picked")
+    page.click("#new-video button[type=submit]")
+    page.locator("#gallery-grid .card").first.wait_for()
+    from videos.models import Video
+
+    assert Video.objects.get().image.original_name == "dropped.png"
+
+
 def test_the_form_shows_an_error_next_to_the_field(cast, live_server, browser, tmp_path):
     tiny = tmp_path / "tiny.png"
     tiny.write_bytes(image_bytes(200, 200))

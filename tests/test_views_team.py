@@ -162,3 +162,9 @@ def test_a_removed_member_is_not_shown_the_old_team(cast):
     response = client.post(reverse("member_remove", args=[alice.pk]))
     assert response.url == reverse("gallery"), "leaving the team lands on the gallery"
     assert client.get(reverse("gallery")).status_code == 403
+
+
+def test_an_outsider_sees_only_their_own_team_page(cast):
+    body = client_for(cast.charlie).get(reverse("team")).content.decode()
+    assert "charlie" in body and "Other" in body
+    assert "alice" not in body and "bob" not in body and "Acme" not in body
