@@ -194,7 +194,6 @@ def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
         assert page.locator(f"#gallery-grid .card.status-{status}").count() >= 1, status
     assert "#2 in queue" in page.text_content("#gallery-grid")
     assert "out of disk space" in page.text_content(".card.status-failed")
-    page.wait_for_timeout(400)  # let the cards' entry animation settle for the screenshot
     _shot(page, "gallery-states")
 
 

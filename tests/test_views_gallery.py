@@ -87,6 +87,7 @@ def test_running_cards_poll_and_final_cards_do_not(cast):
     running_card = client.get(reverse("video_card", args=[queued.pk]), **HTMX).content.decode()
     final_card = client.get(reverse("video_card", args=[done.pk]), **HTMX).content.decode()
     assert 'hx-trigger="every 2s"' in running_card
+    assert "card-new" not in running_card, "a polled card must not replay the entry animation"
     assert "hx-trigger" not in final_card
 
 
@@ -194,7 +195,9 @@ def test_submitting_through_htmx_returns_the_new_card_and_a_fresh_form(cast):
     body = response.content.decode()
     video = Video.objects.get()
     assert response.status_code == 200
-    assert body.lstrip().startswith(f'<article class="card status-queued" id="video-{video.pk}"')
+    assert body.lstrip().startswith(
+        f'<article class="card status-queued card-new" id="video-{video.pk}"'
+    )
     assert 'hx-swap-oob="true"' in body and "A paper boat in the rain" in body
     assert "#1 in queue" in body
     assert video.prompt_optimization is True

@@ -7,6 +7,10 @@ import time
 from django.core.management.base import BaseCommand
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the web server and the django-q2 worker together; Ctrl-C stops both."
 
@@ -17,6 +21,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: str, web_workers: str, **options):
         python = sys.executable
+        # Explicit handlers: a shell that starts us in the background ignores SIGINT, and
+        # `kill <pid>` sends SIGTERM; either way both children must be stopped, not orphaned.
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         web = [
             python, "-m", "gunicorn", "studio.wsgi",
             "--bind", f"{host}:{port}",
