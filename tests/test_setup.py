@@ -108,4 +108,6 @@ def test_runstudio_serves_pages_and_stops_both_processes_on_ctrl_c(transactional
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=60)
     for child in children:
-        assert not os.path.exists(f"/proc/{child}"), f"process {child} outlived Ctrl-C"
+        # Each child leads a process group; none of its processes may outlive the stop.
+        left = subprocess.run(["pgrep", "-g", child], capture_output=True, text=True).stdout
+        assert left == "", f"processes {left.split()} of group {child} outlived Ctrl-C"

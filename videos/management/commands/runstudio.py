@@ -1,3 +1,4 @@
+import contextlib
 import os
 import signal
 import subprocess
@@ -33,9 +34,12 @@ class Command(BaseCommand):
             "--access-logfile", "-",
             "--graceful-timeout", "10",
         ]  # fmt: skip
+        # Each child leads its own process group, so a Ctrl-C reaches only this process, which
+        # then stops each child in order. When the terminal's SIGINT hit every process of the
+        # worker at once, django-q2's sentinel could outlive its parent as an orphan.
         children = [
-            subprocess.Popen(web),
-            subprocess.Popen([python, "manage.py", "qcluster"]),
+            subprocess.Popen(web, start_new_session=True),
+            subprocess.Popen([python, "manage.py", "qcluster"], start_new_session=True),
         ]
         self.stdout.write(
             self.style.SUCCESS(f"Studio running on http://{host}:{port}/ (Ctrl-C stops)")
@@ -54,15 +58,16 @@ class Command(BaseCommand):
         sys.exit(code)
 
     def _stop(self, children: list[subprocess.Popen]) -> None:
-        # Ctrl-C already reached the whole process group; SIGTERM covers `kill <pid>` of this
-        # process. The worker finishes or hands back the tasks it holds before it exits.
+        # SIGTERM lets gunicorn finish its requests and the worker finish or hand back the tasks
+        # it holds; whatever of a child's group is still there after the grace period is killed.
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
         for child in children:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            # ProcessLookupError: the whole group is gone already.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
