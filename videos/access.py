@@ -66,30 +66,22 @@ def get_image_for_member(membership: Membership, image_id: int) -> PromptImage:
         raise Http404("No such image.") from None
 
 
-def get_membership_for_admin(admin: Membership, membership_id: int) -> Membership:
+def _get_for_admin(admin: Membership, queryset, pk: int, what: str):
     if not admin.is_admin:
         raise PermissionDenied("Only team admins can do that.")
     try:
-        return Membership.objects.select_related("user").get(
-            pk=membership_id, team_id=admin.team_id
-        )
-    except Membership.DoesNotExist:
-        raise Http404("No such member.") from None
+        return queryset.get(pk=pk, team_id=admin.team_id)
+    except queryset.model.DoesNotExist:
+        raise Http404(f"No such {what}.") from None
+
+
+def get_membership_for_admin(admin: Membership, membership_id: int) -> Membership:
+    return _get_for_admin(admin, Membership.objects.select_related("user"), membership_id, "member")
 
 
 def get_invite_for_admin(admin: Membership, invite_id: int) -> Invite:
-    if not admin.is_admin:
-        raise PermissionDenied("Only team admins can do that.")
-    try:
-        return Invite.objects.get(pk=invite_id, team_id=admin.team_id, accepted_at=None)
-    except Invite.DoesNotExist:
-        raise Http404("No such invite.") from None
+    return _get_for_admin(admin, Invite.objects.filter(accepted_at=None), invite_id, "invite")
 
 
 def get_account_for_admin(admin: Membership, account_id: int) -> ProviderAccount:
-    if not admin.is_admin:
-        raise PermissionDenied("Only team admins can do that.")
-    try:
-        return ProviderAccount.objects.get(pk=account_id, team_id=admin.team_id)
-    except ProviderAccount.DoesNotExist:
-        raise Http404("No such account.") from None
+    return _get_for_admin(admin, ProviderAccount.objects.all(), account_id, "account")
