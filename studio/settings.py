@@ -38,6 +38,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def env_secret(name: str) -> str:
     """A secret from NAME, or from the file NAME_FILE points at (Docker and systemd secrets)."""
     path = os.environ.get(f"{name}_FILE")
@@ -235,19 +245,20 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 4
 # django-q2 with its ORM broker: tasks live in the same database as the videos, so enqueueing
 # commits or rolls back with the request, and a task that was taken but never acknowledged
 # (its worker was killed) becomes visible again after `retry` seconds. Retries of our own work
-# are decided by the service layer (see videos.services.videos_reap), hence max_attempts=1.
+# are decided by the service layer (see videos.scheduler), hence max_attempts=1.
+# With remote accounts one worker runs the scheduler loop, so keep at least 2.
 Q_CLUSTER = {
     "name": "studio",
     "orm": "default",
-    "workers": env_int("Q_WORKERS", 2),
-    "queue_limit": env_int("Q_WORKERS", 2),
+    "workers": env_int("Q_WORKERS", 3),
+    "queue_limit": env_int("Q_WORKERS", 3),
     "timeout": env_int("Q_TIMEOUT", 300),
     "retry": env_int("Q_TIMEOUT", 300) + 60,
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 100,
-    "poll": 0.5,
+    "poll": env_float("Q_POLL_SECONDS", 0.2),
     "guard_cycle": 1,
     "label": "Task queue",
 }
@@ -260,7 +271,31 @@ STALE_AFTER_SECONDS = env_int("STALE_AFTER_SECONDS", 45)
 MAX_VIDEO_ATTEMPTS = env_int("MAX_VIDEO_ATTEMPTS", 3)
 INVITE_DAYS = env_int("INVITE_DAYS", 7)
 # The local renderer takes at least this long per video, to rehearse upstream-like timings.
-LOCAL_RENDER_MIN_SECONDS = float(env_int("LOCAL_RENDER_MIN_SECONDS", 0))
+LOCAL_RENDER_MIN_SECONDS = env_float("LOCAL_RENDER_MIN_SECONDS", 0)
+
+# Remote accounts (MiniMax, useapi.net). See videos/scheduler.py.
+# The studio's public base URL. When set, MiniMax accounts get a callback URL under it, so
+# results arrive without waiting for the next poll, and lost creates can be reconciled.
+PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
+POLL_SECONDS = env_float("POLL_SECONDS", 5.0)
+# Each account's `rpm` creates are allowed per this window (MiniMax: 5 per 60 s).
+RATE_WINDOW_SECONDS = env_float("RATE_WINDOW_SECONDS", 60.0)
+# Used only to draw a progress bar while MiniMax, which reports no percentage, is working.
+EXPECTED_UPSTREAM_SECONDS = env_float("EXPECTED_UPSTREAM_SECONDS", 150.0)
+RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 10.0)
+MAX_POLL_FAILURES = env_int("MAX_POLL_FAILURES", 12)
+MAX_FETCH_FAILURES = env_int("MAX_FETCH_FAILURES", 5)
+# A poll or download killed with its worker is taken up again after this long.
+POLL_CLAIM_SECONDS = env_float("POLL_CLAIM_SECONDS", 60.0)
+FETCH_CLAIM_SECONDS = env_float("FETCH_CLAIM_SECONDS", 180.0)
+# A create whose answer was lost: MiniMax's challenge must have arrived within this long...
+CALLBACK_GRACE_SECONDS = env_float("CALLBACK_GRACE_SECONDS", 15.0)
+# ...and a status push with its task id within this long, or the video fails (not resent).
+IN_DOUBT_GIVE_UP_SECONDS = env_float("IN_DOUBT_GIVE_UP_SECONDS", 600.0)
+SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 0.1)
+SCHEDULER_RUN_SECONDS = env_float("SCHEDULER_RUN_SECONDS", 120.0)
+SCHEDULER_LEASE_SECONDS = env_float("SCHEDULER_LEASE_SECONDS", 10.0)
+SCHEDULER_THREADS = env_int("SCHEDULER_THREADS", 8)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

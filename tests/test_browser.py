@@ -155,14 +155,14 @@ def test_submitting_and_viewing_work_without_javascript(cast, live_server, brows
 
 def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
     from tests.factories import make_video
-    from videos import services
+    from videos import scheduler
 
     done = make_video(
         cast.acme, cast.alice, prompt="Aerial shot over a foggy pine forest at sunrise"
     )
-    services.videos_dispatch()
+    scheduler.videos_dispatch()
     done.refresh_from_db()
-    services.video_run(video_id=done.pk, attempt=done.attempts)
+    scheduler.video_run(video_id=done.pk, attempt=done.attempts)
     make_video(
         cast.acme,
         cast.bob,

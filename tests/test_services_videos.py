@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from tests.factories import add_member, image_bytes, make_user, make_video
-from videos import services
+from videos import scheduler, services
 from videos.images import clean_image
 from videos.models import PromptImage, ProviderAccount, Video
 
@@ -73,44 +73,44 @@ def test_a_failed_submission_leaves_no_image_file_behind(cast, media_root):
 def test_it_never_starts_more_than_max_jobs(cast):
     for _ in range(5):
         make_video(cast.acme, cast.bob)
-    started = services.videos_dispatch()
+    started = scheduler.videos_dispatch()
     assert len(started) == 2
     assert Video.objects.filter(status=Video.Status.SUBMITTING).count() == 2
-    assert services.videos_dispatch() == []
+    assert scheduler.videos_dispatch() == []
 
 
 def test_it_gives_each_team_only_its_own_accounts(cast):
     make_video(cast.other, cast.charlie)
     ProviderAccount.objects.filter(team=cast.other).update(enabled=False)
-    assert services.videos_dispatch() == []
+    assert scheduler.videos_dispatch() == []
     assert Video.objects.get().account is None
 
 
 def test_it_skips_disabled_accounts(cast):
     ProviderAccount.objects.filter(team=cast.acme).update(enabled=False)
     make_video(cast.acme, cast.bob)
-    assert services.videos_dispatch() == []
+    assert scheduler.videos_dispatch() == []
 
 
 def test_it_is_fair_between_teammates(cast):
     for _ in range(10):
         make_video(cast.acme, cast.bob, prompt="bob's batch")
     alices = make_video(cast.acme, cast.alice, prompt="alice's one")
-    started = services.videos_dispatch()
+    started = scheduler.videos_dispatch()
     assert alices.pk in started, "alice's single video waits behind bob's batch"
 
 
 def test_it_starts_the_oldest_video_first_for_one_author(cast):
     first, second, _third = (make_video(cast.acme, cast.bob) for _ in range(3))
-    assert services.videos_dispatch() == [first.pk, second.pk]
+    assert scheduler.videos_dispatch() == [first.pk, second.pk]
 
 
 def test_it_takes_back_a_video_whose_worker_went_quiet(cast, settings):
     video = make_video(cast.acme, cast.bob)
-    services.videos_dispatch()
+    scheduler.videos_dispatch()
     long_ago = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS + 5)
     Video.objects.filter(pk=video.pk).update(status=Video.Status.PROCESSING, heartbeat_at=long_ago)
-    assert services.videos_reap() == 1
+    assert scheduler.videos_reap() == 1
     video.refresh_from_db()
     assert video.status == Video.Status.QUEUED and video.account is None
     assert "stopped responding" in video.message
@@ -123,9 +123,10 @@ def test_it_fails_a_video_that_killed_its_worker_too_often(cast, settings):
         cast.bob,
         status=Video.Status.PROCESSING,
         attempts=settings.MAX_VIDEO_ATTEMPTS,
+        failures=settings.MAX_VIDEO_ATTEMPTS - 1,
         heartbeat_at=long_ago,
     )
-    services.videos_reap()
+    scheduler.videos_reap()
     video.refresh_from_db()
     assert video.status == Video.Status.FAILED
     assert "stopped 3 times" in video.error
@@ -133,8 +134,8 @@ def test_it_fails_a_video_that_killed_its_worker_too_often(cast, settings):
 
 def test_a_quiet_video_within_the_grace_period_is_left_alone(cast):
     video = make_video(cast.acme, cast.bob)
-    services.videos_dispatch()
-    assert services.videos_reap() == 0
+    scheduler.videos_dispatch()
+    assert scheduler.videos_reap() == 0
     video.refresh_from_db()
     assert video.status == Video.Status.SUBMITTING
 
@@ -144,14 +145,14 @@ def test_a_quiet_video_within_the_grace_period_is_left_alone(cast):
 
 def _dispatched(cast, **fields):
     video = make_video(cast.acme, cast.bob, **fields)
-    services.videos_dispatch()
+    scheduler.videos_dispatch()
     video.refresh_from_db()
     return video
 
 
 def test_it_renders_and_stores_a_real_mp4_and_poster(cast, media_root):
     video = _dispatched(cast)
-    services.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
     video.refresh_from_db()
     assert video.status == Video.Status.COMPLETED and video.percent == 100
     assert video.file.name.endswith(".mp4") and video.poster.name.endswith(".jpg")
@@ -166,9 +167,9 @@ def test_it_renders_over_the_first_frame_image(cast):
     video = services.video_submit(
         team=cast.acme, user=cast.bob, prompt="Slow push in", image=_png(600, 900)
     )
-    services.videos_dispatch()
+    scheduler.videos_dispatch()
     video.refresh_from_db()
-    services.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
     video.refresh_from_db()
     assert video.status == Video.Status.COMPLETED
     assert video.height > video.width, "a portrait image makes a portrait video"
@@ -176,16 +177,16 @@ def test_it_renders_over_the_first_frame_image(cast):
 
 def test_a_second_delivery_of_the_same_task_does_nothing(cast, media_root):
     video = _dispatched(cast)
-    services.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
     files = _files(media_root)
-    services.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
     assert _files(media_root) == files
     assert Video.objects.get().status == Video.Status.COMPLETED
 
 
 def test_a_stale_attempt_cannot_touch_a_requeued_video(cast):
     video = _dispatched(cast)
-    services.video_run(video_id=video.pk, attempt=video.attempts - 1)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts - 1)
     video.refresh_from_db()
     assert video.status == Video.Status.SUBMITTING
 
@@ -196,7 +197,7 @@ def test_cancelling_stops_a_queued_video_and_frees_nothing_twice(cast):
     assert not services.video_cancel(video=video, by=cast.alice)
     video.refresh_from_db()
     assert video.status == Video.Status.CANCELLED and "alice" in video.message
-    assert services.videos_dispatch() == []
+    assert scheduler.videos_dispatch() == []
 
 
 def test_a_render_cancelled_midway_stops_and_stores_nothing(cast, media_root, monkeypatch):
@@ -214,7 +215,7 @@ def test_a_render_cancelled_midway_stops_and_stores_nothing(cast, media_root, mo
         return original(self, job, workdir=workdir, on_progress=progress)
 
     monkeypatch.setattr(LocalRenderer, "render", render_then_cancel)
-    services.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
     video.refresh_from_db()
     assert video.status == Video.Status.CANCELLED and not video.file
     assert _files(media_root) == []
@@ -223,7 +224,7 @@ def test_a_render_cancelled_midway_stops_and_stores_nothing(cast, media_root, mo
 def test_a_finished_video_frees_its_slot_for_the_next(cast):
     first = _dispatched(cast)
     waiting = [make_video(cast.acme, cast.bob) for _ in range(2)]
-    services.video_run(video_id=first.pk, attempt=first.attempts)
+    scheduler.video_run(video_id=first.pk, attempt=first.attempts)
     statuses = set(
         Video.objects.filter(pk__in=[v.pk for v in waiting]).values_list("status", flat=True)
     )
@@ -232,7 +233,7 @@ def test_a_finished_video_frees_its_slot_for_the_next(cast):
 
 def test_deleting_a_video_removes_its_files(cast, media_root, django_capture_on_commit_callbacks):
     video = _dispatched(cast)
-    services.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
     video.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         services.video_delete(video=video)
@@ -289,4 +290,4 @@ def test_a_member_of_two_teams_is_fair_per_team(cast):
     add_member(cast.other, cast.bob)
     make_video(cast.other, cast.bob)
     make_video(cast.acme, cast.bob)
-    assert len(services.videos_dispatch()) == 2
+    assert len(scheduler.videos_dispatch()) == 2

@@ -8,7 +8,7 @@ from PIL import Image
 
 from tests.conftest import client_for
 from tests.factories import PASSWORD, image_bytes, make_video, upload
-from videos import services
+from videos import scheduler, services
 from videos.models import PromptImage, Video
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -20,9 +20,9 @@ def _files(media_root):
 
 def _completed(cast, **fields):
     video = make_video(cast.acme, cast.bob, **fields)
-    services.videos_dispatch()
+    scheduler.videos_dispatch()
     video.refresh_from_db()
-    services.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
     video.refresh_from_db()
     return video
 

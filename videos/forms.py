@@ -4,6 +4,18 @@ from django.contrib.auth.forms import BaseUserCreationForm
 
 from videos.images import ImageRejected, clean_image
 from videos.models import Membership
+from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_options
+
+
+def _clean_upload(upload):
+    if not upload:
+        return None
+    try:
+        return clean_image(
+            upload, name=upload.name, content_type=upload.content_type or "", size=upload.size
+        )
+    except ImageRejected as exc:
+        raise forms.ValidationError(str(exc)) from None
 
 
 class VideoForm(forms.Form):
@@ -13,6 +25,19 @@ class VideoForm(forms.Form):
     )
     prompt_optimization = forms.BooleanField(required=False, initial=True)
     image = forms.FileField(required=False)
+    last_image = forms.FileField(required=False)
+    # Blank means "the account's default"; MiniMax accounts check the combination, the local
+    # renderer ignores it.
+    model = forms.ChoiceField(choices=[("", "Default")] + [(m, m) for m in MODELS], required=False)
+    resolution = forms.ChoiceField(
+        choices=[("", "Default")] + [(r, r) for r in RESOLUTIONS], required=False
+    )
+    duration = forms.TypedChoiceField(
+        choices=[("", "Default")] + [(d, f"{d} s") for d in DURATIONS],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
 
     def clean_prompt(self) -> str:
         # Browsers send textarea newlines as CRLF; count them as the live counter does, once.
@@ -28,15 +53,28 @@ class VideoForm(forms.Form):
         return prompt
 
     def clean_image(self):
-        upload = self.cleaned_data.get("image")
-        if not upload:
-            return None
-        try:
-            return clean_image(
-                upload, name=upload.name, content_type=upload.content_type or "", size=upload.size
-            )
-        except ImageRejected as exc:
-            raise forms.ValidationError(str(exc)) from None
+        return _clean_upload(self.cleaned_data.get("image"))
+
+    def clean_last_image(self):
+        return _clean_upload(self.cleaned_data.get("last_image"))
+
+    def clean(self):
+        data = super().clean()
+        if "image" not in data or "last_image" not in data:
+            return data  # an image was refused; its own message says why
+        chosen = [data.get(k) for k in ("model", "resolution", "duration", "last_image")]
+        if any(chosen):
+            try:
+                check_options(
+                    model=data.get("model", ""),
+                    resolution=data.get("resolution", ""),
+                    duration=data.get("duration"),
+                    has_image=data["image"] is not None,
+                    has_last_image=data["last_image"] is not None,
+                )
+            except ValueError as exc:
+                self.add_error("model", str(exc))
+        return data
 
 
 class InviteForm(forms.Form):

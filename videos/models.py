@@ -47,6 +47,7 @@ class Invite(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
@@ -71,6 +72,27 @@ class ProviderAccount(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     enabled = models.BooleanField(default=True)
+    # Upstream settings that are not secret. base_url overrides the provider's default host,
+    # e.g. to point an account at the bundled emulator.
+    region = models.CharField(
+        max_length=10,
+        choices=[
+            ("global", "Global (api.minimax.io)"),
+            ("cn", "Mainland China (api.minimaxi.com)"),
+        ],
+        default="global",
+    )
+    base_url = models.URLField(blank=True, default="")
+    default_model = models.CharField(max_length=40, blank=True, default="")
+    # useapi.net: which of the hailuoai.video accounts registered there this row drives.
+    upstream_account = models.CharField(max_length=100, blank=True, default="")
+    # Creates allowed per rate window (MiniMax documents 5 per minute for video).
+    rpm = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    # Set when the upstream says "slow down", "out of balance" or "on hold": no new work until.
+    paused_until = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,6 +107,50 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_remote(self) -> bool:
+        return self.kind != self.Kind.LOCAL
+
+    @property
+    def is_paused(self) -> bool:
+        from django.utils import timezone
+
+        return self.paused_until is not None and self.paused_until > timezone.now()
+
+
+class UpstreamCall(models.Model):
+    """One request to an account's upstream. Creates are counted against the account's rate
+    limit (the row is written under the account lock before the request goes out); all calls
+    feed the "requests in the last minute" figure on the accounts page. Pruned after an hour."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create"
+        QUERY = "query"
+        DOWNLOAD = "download"
+        OTHER = "other"
+
+    account = models.ForeignKey(ProviderAccount, models.CASCADE, related_name="calls")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "kind", "at"], name="call_account_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.account_id} at {self.at:%H:%M:%S}"
+
+
+class SchedulerLease(models.Model):
+    """Who runs the scheduler loop right now. One row; the holder renews it every tick, and a
+    holder that died is replaced once its lease runs out."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    owner = models.CharField(max_length=64, blank=True, default="")
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.owner or 'nobody'} until {self.expires_at}"
 
 
 def _upload_name(prefix: str, ext: str) -> str:
@@ -148,6 +214,10 @@ class Video(models.Model):
     prompt = models.TextField(blank=True)
     prompt_optimization = models.BooleanField(default=True)
     image = models.ForeignKey(PromptImage, models.SET_NULL, null=True, blank=True)
+    # First+last frame mode (MiniMax-Hailuo-02): the clip ends on this image.
+    last_image = models.ForeignKey(
+        PromptImage, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Model options as chosen in the form; the provider checks them before sending anything.
     model = models.CharField(max_length=40, blank=True, default="")
     resolution = models.CharField(max_length=10, blank=True, default="")
@@ -161,9 +231,25 @@ class Video(models.Model):
     message = models.CharField(max_length=200, blank=True, default="")
     upstream_id = models.CharField(max_length=100, blank=True, default="")
     error = models.TextField(blank=True, default="")
-    # How many times a worker has taken this video; a worker that dies costs one attempt.
+    # Bumped on every claim: the claim's token. A worker acts only while the row still carries
+    # the attempt it claimed, so one that lost its claim cannot overwrite the winner.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Failures that count towards MAX_VIDEO_ATTEMPTS (a dead worker, an upstream error); waiting
+    # for a rate limit or a paused account does not count.
+    failures = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Not before this time may the video be dispatched again (backoff after an error).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # Remote providers: the secret in this attempt's callback URL, and when to poll next.
+    callback_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # When MiniMax's callback challenge for this attempt arrived: proof the create reached it.
+    upstream_seen_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_failures = models.PositiveSmallIntegerField(default=0)
+    # Set when the upstream reports the video final: from then on it no longer holds a slot.
+    upstream_finished_at = models.DateTimeField(null=True, blank=True)
+    upstream_file = models.CharField(max_length=100, blank=True, default="")
+    fetch_failures = models.PositiveSmallIntegerField(default=0)
 
     file = models.FileField(upload_to=video_upload_to, max_length=255, blank=True)
     poster = models.FileField(upload_to=video_upload_to, max_length=255, blank=True)
@@ -185,6 +271,10 @@ class Video(models.Model):
             # word for word, and without it walks the team's whole history (measured, bench/).
             models.Index(fields=["team", "status", "id"], name="video_team_status"),
             models.Index(fields=["account", "status"], name="video_account_status"),
+            # The scheduler loop looks for remote videos due a poll several times a second.
+            models.Index(fields=["next_poll_at"], name="video_next_poll"),
+            # Which teams have queued work, across all teams, several times a second.
+            models.Index(fields=["status", "team"], name="video_status_team"),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,12 @@
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from videos.models import Invite, Membership, ProviderAccount, Team, Video
+from videos.models import Invite, Membership, ProviderAccount, Team, UpstreamCall, Video
 
 
 @dataclass
@@ -77,7 +78,12 @@ def user_teams(*, user) -> list[Membership]:
 def team_accounts(*, team: Team) -> list[ProviderAccount]:
     return list(
         ProviderAccount.objects.filter(team=team)
-        .annotate(running=Count("videos", filter=Q(videos__status__in=Video.RUNNING)))
+        .annotate(
+            running=Count(
+                "videos",
+                filter=Q(videos__status__in=Video.RUNNING, videos__upstream_finished_at=None),
+            )
+        )
         .order_by("name")
     )
 
@@ -90,3 +96,46 @@ def team_queue_summary(*, team: Team) -> dict[str, int]:
     )
     queued = counts.get(Video.Status.QUEUED, 0)
     return {"queued": queued, "running": sum(counts.values()) - queued}
+
+
+@dataclass
+class AccountSlots:
+    account: ProviderAccount
+    running: list[Video]
+    calls_last_minute: int
+    creates_last_minute: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.account.max_jobs - len(self.running))
+
+
+def account_slots(*, team: Team) -> tuple[list[AccountSlots], int]:
+    """Each account's live slots (running videos, upstream calls in the last minute) and the
+    team's queue, which any enabled account may take from. Four queries whatever the size."""
+    accounts = list(ProviderAccount.objects.filter(team=team).order_by("kind", "name"))
+    running: dict[int, list[Video]] = {a.pk: [] for a in accounts}
+    for video in (
+        Video.objects.filter(team=team, status__in=Video.RUNNING, upstream_finished_at=None)
+        .select_related("author")
+        .order_by("submitted_at")
+    ):
+        running.setdefault(video.account_id, []).append(video)
+    since = timezone.now() - timedelta(minutes=1)
+    calls: dict[tuple[int, str], int] = {
+        (row["account_id"], row["kind"]): row["n"]
+        for row in UpstreamCall.objects.filter(account__team=team, at__gt=since)
+        .values("account_id", "kind")
+        .annotate(n=Count("id"))
+    }
+    queued = Video.objects.filter(team=team, status=Video.Status.QUEUED).count()
+    slots = [
+        AccountSlots(
+            account=a,
+            running=running.get(a.pk, []),
+            calls_last_minute=sum(n for (acc, _), n in calls.items() if acc == a.pk),
+            creates_last_minute=calls.get((a.pk, UpstreamCall.Kind.CREATE), 0),
+        )
+        for a in accounts
+    ]
+    return slots, queued

@@ -6,29 +6,33 @@ claim (the video was cancelled, or taken back after it went quiet) cannot overwr
 """
 
 import hashlib
+import json
 import logging
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from videos.images import CleanImage
-from videos.models import Invite, Membership, PromptImage, ProviderAccount, Team, Video
-from videos.providers import Job, ProviderError, get_provider
+from videos.models import (
+    Invite,
+    Membership,
+    PromptImage,
+    ProviderAccount,
+    Team,
+    UpstreamCall,
+    Video,
+)
+from videos.providers.catalog import check_options
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -219,6 +223,11 @@ def video_submit(
     prompt_optimization: bool = True,
     image: CleanImage | None = None,
     image_name: str = "",
+    last_image: CleanImage | None = None,
+    last_image_name: str = "",
+    model: str = "",
+    resolution: str = "",
+    duration: int | None = None,
 ) -> Video:
     """Stores a video as queued, with its image, and asks a worker to dispatch it.
 
@@ -230,23 +239,45 @@ def video_submit(
         raise ServiceError("Describe the video: the prompt is empty.")
     if len(prompt) > settings.PROMPT_MAX_CHARS:
         raise ServiceError(f"The prompt is longer than {settings.PROMPT_MAX_CHARS} characters.")
-    stored: PromptImage | None = None
+    if model or resolution or duration or last_image is not None:
+        try:
+            check_options(
+                model=model,
+                resolution=resolution,
+                duration=duration,
+                has_image=image is not None,
+                has_last_image=last_image is not None,
+            )
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from None
+    stored: list[PromptImage] = []
     try:
         with transaction.atomic():
+            first = last = None
             if image is not None:
-                stored = image_store(team=team, user=user, image=image, original_name=image_name)
+                first = image_store(team=team, user=user, image=image, original_name=image_name)
+                stored.append(first)
+            if last_image is not None:
+                last = image_store(
+                    team=team, user=user, image=last_image, original_name=last_image_name
+                )
+                stored.append(last)
             video = Video.objects.create(
                 team=team,
                 author=user,
                 prompt=prompt,
                 prompt_optimization=prompt_optimization,
-                image=stored,
+                image=first,
+                last_image=last,
+                model=model,
+                resolution=resolution,
+                requested_duration=duration,
                 message="Waiting for a free slot",
             )
             async_task("videos.tasks.dispatch", task_name=f"dispatch after video {video.pk}")
     except BaseException:
-        if stored is not None:
-            stored.file.delete(save=False)
+        for record in stored:
+            record.file.delete(save=False)
         raise
     return video
 
@@ -272,237 +303,99 @@ def video_delete(*, video: Video) -> None:
         transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
 
 
-# Dispatch: hand queued videos to accounts with free slots
+# Provider accounts (team admins only; views check that through access.py)
+
+SECRET_FIELD = {ProviderAccount.Kind.MINIMAX: "api_key", ProviderAccount.Kind.USEAPI: "token"}
 
 
-def videos_dispatch() -> list[int]:
-    """Starts as many queued videos as the enabled accounts have free slots for.
-
-    Takes back stale videos first, so a dead worker's slot is reused in the same pass.
-    Returns the ids of the videos started.
-    """
-    videos_reap()
-    started: list[int] = []
-    accounts = ProviderAccount.objects.filter(
-        enabled=True, team__videos__status=Video.Status.QUEUED
-    ).distinct()
-    for account_id in accounts.values_list("id", flat=True):
-        started += _fill_account(account_id)
-    return started
+def _account_fields(kind: str, fields: dict) -> dict:
+    allowed = {"name", "max_jobs", "rpm", "enabled", "region", "base_url", "default_model"}
+    if kind == ProviderAccount.Kind.USEAPI:
+        allowed.add("upstream_account")
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ServiceError(f"{', '.join(sorted(unknown))} cannot be set on this kind of account.")
+    return fields
 
 
-def _fill_account(account_id: int) -> list[int]:
-    with transaction.atomic():
-        # The account row lock makes count-then-claim atomic across dispatchers. Without it two
-        # workers on PostgreSQL (READ COMMITTED) could both see 2 of 3 slots busy and each start
-        # a third video. On SQLite the IMMEDIATE transaction already serialises writers.
-        account = ProviderAccount.objects.select_for_update().get(pk=account_id)
-        if not account.enabled:
-            return []
-        running = Video.objects.filter(account=account, status__in=Video.RUNNING).count()
-        free = account.max_jobs - running
-        if free <= 0:
-            return []
-        started = []
-        for video_id in _next_in_queue(team_id=account.team_id, count=free):
-            # Another account of the same team may have claimed it since we read the queue.
-            claimed = Video.objects.filter(pk=video_id, status=Video.Status.QUEUED).update(
-                status=Video.Status.SUBMITTING,
-                account=account,
-                attempts=F("attempts") + 1,
-                submitted_at=timezone.now(),
-                heartbeat_at=timezone.now(),
-                percent=0,
-                message=f"Starting on {account.name}",
-            )
-            if claimed:
-                attempt = Video.objects.values_list("attempts", flat=True).get(pk=video_id)
-                async_task(
-                    "videos.tasks.run_video", video_id, attempt, task_name=f"video {video_id}"
-                )
-                started.append(video_id)
-    return started
+def account_create(*, team: Team, kind: str, secret: str = "", **fields) -> ProviderAccount:
+    """Adds a MiniMax or useapi.net account. The secret (API key or token) is encrypted at rest
+    and never shown again."""
+    if kind not in SECRET_FIELD:
+        raise ServiceError("Choose MiniMax API or useapi.net; the local renderer is built in.")
+    if not secret.strip():
+        raise ServiceError("Paste the account's API key: it is needed to send videos.")
+    if kind == ProviderAccount.Kind.USEAPI and not fields.get("upstream_account", "").strip():
+        raise ServiceError("Give the hailuoai.video account id registered at useapi.net.")
+    if ProviderAccount.objects.filter(team=team, name=fields.get("name", "")).exists():
+        raise ServiceError("The team already has an account with this name.")
+    account = ProviderAccount(team=team, kind=kind, **_account_fields(kind, fields))
+    account.credentials = json.dumps({SECRET_FIELD[kind]: secret.strip()})
+    account.full_clean(exclude=["credentials"])
+    account.save()
+    async_task("videos.tasks.dispatch", task_name=f"dispatch after adding account {account.pk}")
+    return account
 
 
-def _next_in_queue(*, team_id: int, count: int) -> list[int]:
-    """Up to `count` queued videos, fair between authors.
-
-    Each pick goes to the author with the fewest videos running (ties: the oldest waiting video),
-    so one person's hundred queued videos do not hold up a teammate's single one.
-    """
-    queued = Video.objects.filter(team_id=team_id, status=Video.Status.QUEUED).order_by("id")
-    if connection.features.has_select_for_update_skip_locked:
-        # Rows another dispatcher is claiming right now are skipped, not waited for.
-        queued = queued.select_for_update(skip_locked=True, of=("self",))
-    waiting: dict[int | None, list[int]] = {}
-    for video_id, author_id in queued.values_list("id", "author_id")[:500]:
-        waiting.setdefault(author_id, []).append(video_id)
-    running: dict[int | None, int] = {}
-    for author_id in Video.objects.filter(team_id=team_id, status__in=Video.RUNNING).values_list(
-        "author_id", flat=True
+def account_update(*, account: ProviderAccount, secret: str = "", **fields) -> ProviderAccount:
+    """Changes an account; a blank secret keeps the stored one. Enabling it, or a new key,
+    clears a pause, so an admin who topped up the balance does not wait out the hour."""
+    for name, value in _account_fields(account.kind, fields).items():
+        setattr(account, name, value)
+    if secret.strip() and account.kind in SECRET_FIELD:
+        account.credentials = json.dumps({SECRET_FIELD[account.kind]: secret.strip()})
+    if secret.strip() or fields.get("enabled"):
+        account.paused_until, account.pause_reason = None, ""
+    if (
+        ProviderAccount.objects.filter(team=account.team, name=account.name)
+        .exclude(pk=account.pk)
+        .exists()
     ):
-        running[author_id] = running.get(author_id, 0) + 1
-    picks: list[int] = []
-    while waiting and len(picks) < count:
-        author = min(waiting, key=lambda a: (running.get(a, 0), waiting[a][0]))
-        picks.append(waiting[author].pop(0))
-        running[author] = running.get(author, 0) + 1
-        if not waiting[author]:
-            del waiting[author]
-    return picks
+        raise ServiceError("The team already has an account with this name.")
+    account.full_clean(exclude=["credentials"])
+    account.save()
+    async_task("videos.tasks.dispatch", task_name=f"dispatch after changing account {account.pk}")
+    return account
 
 
-def videos_reap() -> int:
-    """Takes back running videos whose worker has gone quiet (killed, OOM, host lost).
-
-    A live render reports progress every second or so; one silent for STALE_AFTER_SECONDS is
-    dead. It goes back to the queue, or fails once it has used up MAX_VIDEO_ATTEMPTS.
-    """
-    cutoff = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS)
-    stale = Video.objects.filter(status__in=Video.RUNNING, heartbeat_at__lt=cutoff)
-    taken = 0
-    for video in stale.only("id", "attempts", "status", "heartbeat_at"):
-        exhausted = video.attempts >= settings.MAX_VIDEO_ATTEMPTS
-        changes = (
-            {
-                "status": Video.Status.FAILED,
-                "error": f"The worker stopped {video.attempts} times while making this video.",
-                "finished_at": timezone.now(),
-                "message": "",
-            }
-            if exhausted
-            else {
-                "status": Video.Status.QUEUED,
-                "account": None,
-                "percent": 0,
-                "message": "Queued again: its worker stopped responding",
-            }
-        )
-        # Matching the old heartbeat means a worker that revives at this instant keeps the video.
-        taken += Video.objects.filter(
-            pk=video.pk,
-            attempts=video.attempts,
-            status=video.status,
-            heartbeat_at=video.heartbeat_at,
-        ).update(**changes)
-    if taken:
-        log.warning("Took back %d video(s) from workers that stopped responding", taken)
-    return taken
+def account_resume(*, account: ProviderAccount) -> None:
+    """Lifts a pause (rate limit, balance, on hold) by hand."""
+    ProviderAccount.objects.filter(pk=account.pk).update(paused_until=None, pause_reason="")
+    async_task("videos.tasks.dispatch", task_name=f"dispatch after resuming account {account.pk}")
 
 
-# Running one video
+def account_delete(*, account: ProviderAccount) -> None:
+    """Deletes an account with nothing running on it; its finished videos stay in the gallery."""
+    with transaction.atomic():
+        account = ProviderAccount.objects.select_for_update().get(pk=account.pk)
+        running = Video.objects.filter(account=account, status__in=Video.RUNNING).count()
+        if running:
+            raise ServiceError(
+                f"{account.name} has {running} video(s) running. Disable it, let them finish, "
+                "then delete it."
+            )
+        account.delete()
 
 
-class _TakenBack(Exception):
-    """The video was cancelled or reassigned while this worker was rendering it."""
+@dataclass
+class ConnectionTest:
+    ok: bool
+    message: str
 
 
-def _owned(video_id: int, attempt: int):
-    return Video.objects.filter(pk=video_id, attempts=attempt, status=Video.Status.PROCESSING)
+def account_test(*, account: ProviderAccount) -> ConnectionTest:
+    """One cheap authenticated call to the upstream; the answer is recorded on the account."""
+    from videos.providers import ProviderError
+    from videos.scheduler import provider_for
 
-
-def video_run(*, video_id: int, attempt: int) -> None:
-    """Renders one dispatched video and stores the result. Safe to run twice: only the worker
-    holding the current attempt gets past the claim."""
-    stale = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS)
-    claimed = (
-        Video.objects.filter(pk=video_id, attempts=attempt)
-        .filter(
-            Q(status=Video.Status.SUBMITTING)
-            | Q(status=Video.Status.PROCESSING, heartbeat_at__lt=stale)
-        )
-        .update(status=Video.Status.PROCESSING, heartbeat_at=timezone.now(), message="Starting")
-    )
-    if not claimed:
-        return
-    video = Video.objects.select_related("account", "image").get(pk=video_id)
+    if not account.is_remote:
+        return ConnectionTest(True, "The local renderer runs on the studio's own workers.")
+    UpstreamCall.objects.create(account=account, kind=UpstreamCall.Kind.OTHER, at=timezone.now())
     try:
-        _render_and_store(video, attempt)
-    except _TakenBack:
-        log.info("Video %s was cancelled or taken back during rendering", video_id)
+        message = provider_for(account).check()
     except ProviderError as exc:
-        _finish_with_error(
-            video, attempt, str(exc), permanent=exc.permanent, moderated=exc.moderated
+        ProviderAccount.objects.filter(pk=account.pk).update(
+            last_error=str(exc)[:1000], last_error_at=timezone.now()
         )
-    except Exception as exc:
-        log.exception("Rendering video %s failed", video_id)
-        _finish_with_error(video, attempt, f"The renderer failed: {exc}", permanent=False)
-    videos_dispatch()
-
-
-def _render_and_store(video: Video, attempt: int) -> None:
-    provider = get_provider(video.account.kind)
-
-    def on_progress(percent: int, message: str) -> None:
-        # Also the heartbeat; an UPDATE that matches nothing means we no longer own the video.
-        if not _owned(video.pk, attempt).update(
-            percent=max(0, min(percent, 99)), message=message[:200], heartbeat_at=timezone.now()
-        ):
-            raise _TakenBack
-
-    with tempfile.TemporaryDirectory(prefix=f"video-{video.pk}-") as tmp:
-        workdir = Path(tmp)
-        image_path = _copy_image(video.image, workdir) if video.image else None
-        job = Job(
-            video_id=video.pk,
-            prompt=video.prompt,
-            prompt_optimization=video.prompt_optimization,
-            image_path=image_path,
-            model=video.model,
-            resolution=video.resolution,
-            duration=video.requested_duration,
-        )
-        result = provider.render(job, workdir=workdir, on_progress=on_progress)
-        on_progress(99, "Saving")
-        file_name = _store(result.video_path, video, "mp4")
-        poster_name = _store(result.poster_path, video, "jpg")
-    finished = _owned(video.pk, attempt).update(
-        status=Video.Status.COMPLETED,
-        percent=100,
-        message="",
-        error="",
-        file=file_name,
-        poster=poster_name,
-        width=result.width,
-        height=result.height,
-        duration=result.duration,
-        file_bytes=default_storage.size(file_name),
-        finished_at=timezone.now(),
-    )
-    if not finished:
-        default_storage.delete(file_name)
-        default_storage.delete(poster_name)
-        raise _TakenBack
-
-
-def _copy_image(image: PromptImage, workdir: Path) -> Path:
-    target = workdir / f"first-frame.{image.file.name.rsplit('.', 1)[-1]}"
-    with image.file.open("rb") as src, target.open("wb") as out:
-        shutil.copyfileobj(src, out, 1024 * 1024)
-    return target
-
-
-def _store(path: Path, video: Video, ext: str) -> str:
-    """Streams a result file into storage in chunks; it is never read whole into memory."""
-    name = Video._meta.get_field("file").generate_filename(video, f"result.{ext}")
-    with path.open("rb") as fh:
-        return default_storage.save(name, File(fh, name=name))
-
-
-def _finish_with_error(
-    video: Video, attempt: int, error: str, *, permanent: bool, moderated: bool = False
-) -> None:
-    if not permanent and attempt < settings.MAX_VIDEO_ATTEMPTS:
-        _owned(video.pk, attempt).update(
-            status=Video.Status.QUEUED,
-            account=None,
-            percent=0,
-            message=f"Queued again after an error: {error}"[:200],
-        )
-        return
-    _owned(video.pk, attempt).update(
-        status=Video.Status.MODERATED if moderated else Video.Status.FAILED,
-        error=error,
-        message="",
-        finished_at=timezone.now(),
-    )
+        return ConnectionTest(False, str(exc))
+    return ConnectionTest(True, message)

@@ -1,11 +1,17 @@
 """django-q2 entry points: ids in, one service call, nothing else."""
 
-from videos import services
+from videos import scheduler
 
 
 def dispatch() -> list[int]:
-    return services.videos_dispatch()
+    started = scheduler.videos_dispatch()
+    scheduler.scheduler_ensure()
+    return started
 
 
 def run_video(video_id: int, attempt: int) -> None:
-    services.video_run(video_id=video_id, attempt=attempt)
+    scheduler.video_run(video_id=video_id, attempt=attempt)
+
+
+def scheduler_loop() -> None:
+    scheduler.scheduler_loop()

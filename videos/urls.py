@@ -23,4 +23,5 @@ urlpatterns = [
     path("team/members/<int:membership_id>/role", views.member_role, name="member_role"),
     path("team/members/<int:membership_id>/remove", views.member_remove, name="member_remove"),
     path("join/<str:token>", views.join, name="join"),
+    path("hooks/minimax/<str:token>/", views.minimax_callback, name="minimax_callback"),
 ]

@@ -1,14 +1,17 @@
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from videos import access, selectors, services
+from videos import access, scheduler, selectors, services
 from videos.forms import InviteForm, JoinForm, RoleForm, SwitchTeamForm, VideoForm
 from videos.streaming import serve_file
 
@@ -42,14 +45,19 @@ def video_create(request):
     membership = access.require_membership(request)
     form = VideoForm(request.POST, request.FILES)
     if form.is_valid():
-        image = form.cleaned_data["image"]
+        data = form.cleaned_data
         video = services.video_submit(
             team=membership.team,
             user=request.user,
-            prompt=form.cleaned_data["prompt"],
-            prompt_optimization=form.cleaned_data["prompt_optimization"],
-            image=image,
-            image_name=request.FILES["image"].name if image else "",
+            prompt=data["prompt"],
+            prompt_optimization=data["prompt_optimization"],
+            image=data["image"],
+            image_name=request.FILES["image"].name if data["image"] else "",
+            last_image=data["last_image"],
+            last_image_name=request.FILES["last_image"].name if data["last_image"] else "",
+            model=data["model"],
+            resolution=data["resolution"],
+            duration=data["duration"],
         )
         if not request.htmx:
             messages.success(request, "Queued. It will appear below as it renders.")
@@ -248,3 +256,21 @@ def join(request, token: str):
         messages.success(request, f"Welcome to {invite.team.name}.")
         return redirect("gallery")
     return render(request, "videos/join.html", {"invite": invite, "form": form})
+
+
+# Upstream callbacks (no session: MiniMax calls these; the token in the URL is the secret)
+
+
+@csrf_exempt
+@require_POST
+def minimax_callback(request, token: str):
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        return JsonResponse({"error": "Send a JSON object."}, status=400)
+    answer = scheduler.video_callback(token=token, payload=payload)
+    if answer is None:
+        raise Http404("Unknown callback")
+    return JsonResponse(answer)

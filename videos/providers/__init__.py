@@ -1,15 +1,50 @@
 """Providers, one module per upstream; the service layer finds one only through `get_provider`."""
 
-from videos.providers.base import Job, ProgressFn, Provider, ProviderError, Result
+from videos.providers.base import (
+    AccountConfig,
+    AccountPaused,
+    AccountRejected,
+    InDoubt,
+    Job,
+    LocalProvider,
+    Progress,
+    ProgressFn,
+    ProviderError,
+    RateLimited,
+    RemoteProvider,
+    Result,
+)
 
-__all__ = ["Job", "ProgressFn", "Provider", "ProviderError", "Result", "get_provider"]
+__all__ = [
+    "AccountConfig",
+    "AccountPaused",
+    "AccountRejected",
+    "InDoubt",
+    "Job",
+    "LocalProvider",
+    "Progress",
+    "ProgressFn",
+    "ProviderError",
+    "RateLimited",
+    "RemoteProvider",
+    "Result",
+    "get_provider",
+]
 
 
-def get_provider(kind: str) -> Provider:
-    if kind == "local":
+def get_provider(account: AccountConfig) -> LocalProvider | RemoteProvider:
+    if account.kind == "local":
         from django.conf import settings
 
         from videos.providers.local import LocalRenderer
 
         return LocalRenderer(min_seconds=settings.LOCAL_RENDER_MIN_SECONDS)
-    raise ProviderError(f"No provider for accounts of kind {kind!r} yet.", permanent=True)
+    if account.kind == "minimax":
+        from videos.providers.minimax import MiniMaxProvider
+
+        return MiniMaxProvider(account)
+    if account.kind == "useapi":
+        from videos.providers.useapi import UseapiProvider
+
+        return UseapiProvider(account)
+    raise ProviderError(f"No provider for accounts of kind {account.kind!r}.", permanent=True)

@@ -1,0 +1,122 @@
+"""MiniMax's video models and what each accepts (reference/minimax-api.md §2).
+
+Checked before anything is sent, so a choice MiniMax would refuse is refused in the form with a
+message that says what to pick instead. Plain data: no HTTP here.
+"""
+
+from dataclasses import dataclass
+
+T2V, I2V, FL2V = "text", "image", "first+last frame"
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    modes: frozenset[str]
+    # resolution -> allowed durations (seconds)
+    matrix: dict[str, tuple[int, ...]]
+    default_resolution: str
+    # The 01 series rejects duration/resolution fields altogether (reference §2 note): omit them.
+    sends_options: bool = True
+    # useapi.net names the same model differently, per mode.
+    useapi_names: dict[str, str] | None = None
+
+
+_HAILUO_23 = {"768P": (6, 10), "1080P": (6,)}
+MODELS: dict[str, Model] = {
+    m.name: m
+    for m in (
+        Model(
+            "MiniMax-Hailuo-2.3",
+            frozenset({T2V, I2V}),
+            _HAILUO_23,
+            "768P",
+            useapi_names={T2V: "T2V-2.3", I2V: "I2V-2.3"},
+        ),
+        Model(
+            "MiniMax-Hailuo-2.3-Fast",
+            frozenset({I2V}),
+            _HAILUO_23,
+            "768P",
+            useapi_names={I2V: "I2V-2.3-Fast"},
+        ),
+        Model(
+            "MiniMax-Hailuo-02",
+            frozenset({T2V, I2V, FL2V}),
+            {"512P": (6, 10), "768P": (6, 10), "1080P": (6,)},
+            "768P",
+            useapi_names={T2V: "02", I2V: "02", FL2V: "02"},
+        ),
+        Model("T2V-01-Director", frozenset({T2V}), {"720P": (6,)}, "720P", False),
+        Model("T2V-01", frozenset({T2V}), {"720P": (6,)}, "720P", False),
+        Model("I2V-01-Director", frozenset({I2V}), {"720P": (6,)}, "720P", False),
+        Model("I2V-01-live", frozenset({I2V}), {"720P": (6,)}, "720P", False),
+        Model("I2V-01", frozenset({I2V}), {"720P": (6,)}, "720P", False),
+    )
+}
+DEFAULT_MODEL = {T2V: "MiniMax-Hailuo-2.3", I2V: "MiniMax-Hailuo-2.3", FL2V: "MiniMax-Hailuo-02"}
+RESOLUTIONS = ("512P", "720P", "768P", "1080P")
+DURATIONS = (6, 10)
+
+
+@dataclass(frozen=True)
+class Options:
+    model: str
+    resolution: str
+    duration: int
+    mode: str
+
+
+def mode_for(*, has_image: bool, has_last_image: bool) -> str:
+    if has_last_image:
+        return FL2V
+    return I2V if has_image else T2V
+
+
+def check_options(
+    *,
+    model: str = "",
+    resolution: str = "",
+    duration: int | None = None,
+    has_image: bool = False,
+    has_last_image: bool = False,
+    default_model: str = "",
+) -> Options:
+    """Fills in defaults and checks the combination; raises ValueError saying what to change."""
+    if has_last_image and not has_image:
+        raise ValueError("A last frame needs a first frame too: add the first-frame image.")
+    mode = mode_for(has_image=has_image, has_last_image=has_last_image)
+    if not model and default_model in MODELS and mode in MODELS[default_model].modes:
+        model = default_model
+    name = model or DEFAULT_MODEL[mode]
+    spec = MODELS.get(name)
+    if spec is None:
+        raise ValueError(f"Unknown model {name!r}. Choose one of: {', '.join(MODELS)}.")
+    if mode not in spec.modes:
+        fits = [m.name for m in MODELS.values() if mode in m.modes]
+        raise ValueError(
+            f"{name} does not do {mode} to video. For that, choose {' or '.join(fits)}."
+        )
+    resolution = (resolution or spec.default_resolution).upper()
+    allowed = spec.matrix.get(resolution)
+    if mode == FL2V and resolution == "512P":
+        allowed = None
+    if mode == T2V and name == "MiniMax-Hailuo-02" and resolution == "512P":
+        allowed = None  # 512P is image-to-video only on Hailuo-02
+    if allowed is None:
+        offered = [r for r in spec.matrix if not (r == "512P" and mode != I2V)]
+        raise ValueError(f"{name} does not make {resolution} videos; choose {', '.join(offered)}.")
+    duration = duration or allowed[0]
+    if duration not in allowed:
+        secs = " or ".join(f"{d} s" for d in allowed)
+        raise ValueError(f"{name} at {resolution} makes {secs} videos, not {duration} s.")
+    return Options(model=name, resolution=resolution, duration=duration, mode=mode)
+
+
+def useapi_request(options: Options) -> dict:
+    """The model and options fields of a useapi.net create for the same choice."""
+    spec = MODELS[options.model]
+    body = {"model": (spec.useapi_names or {}).get(options.mode, spec.name)}
+    if spec.sends_options:
+        body["options"] = f"{options.resolution.lower()}-{options.duration}sec"
+    return body
