@@ -93,13 +93,19 @@ class MiniMaxProvider:
         raise ProviderError("MiniMax's v1 API cannot look a task up without its id")
 
     def poll(self, upstream_id: str) -> Progress:
-        data = self._get("/v1/query/video_generation", params={"task_id": upstream_id})
+        data = self._get(
+            "/v1/query/video_generation", params={"task_id": upstream_id}, strict=False
+        )
         status = str(data.get("status", "")).lower()
         if _code(data) == 1027:
             return Progress("moderated", message=_message(data, MODERATED[1027]))
+        if not status:
+            self._raise(data)  # no status: the query itself was refused
         if status not in STATES:
             raise ProviderError(f"{self.name} reported an unknown status {status!r}")
         state, percent, message = STATES[status]
+        if state == "failed" and _code(data) not in (0, -1):
+            message = f"{message}: {_message(data, 'no reason given')}"
         if state == "success":
             file_id = str(data.get("file_id") or "")
             if not file_id:
