@@ -142,3 +142,6 @@ def worker_factory(transactional_db, media_root):
     yield start
     for worker in workers:
         worker.stop()
+
+
+from tests.emulator_fixture import emulator  # noqa: E402, F401

@@ -82,6 +82,15 @@ class MiniMaxProvider:
             upstream=self.name, creating=True,
         )  # fmt: skip
         data = self._json(resp, creating=True)
+        if _code(data) == 2013 and job.callback_url and "callback" in _message(data, ""):
+            # MiniMax could not reach our callback URL (a wrong PUBLIC_URL, a firewall). That
+            # create made no task, so send it again without one and rely on polling.
+            body.pop("callback_url")
+            resp = http.send(
+                self.http, "POST", self.base + "/v1/video_generation", json=body,
+                upstream=self.name, creating=True,
+            )  # fmt: skip
+            data = self._json(resp, creating=True)
         if _code(data) != 0:
             self._raise(data)
         task_id = str(data.get("task_id") or "")

@@ -1,0 +1,77 @@
+"""Outgoing HTTP: the callback_url challenge and the status pushes that follow it.
+
+Uses urllib, not requests, on purpose: a test that mocks requests in-process (e.g. with
+`responses`) must not swallow the emulator's own calls to a real receiver.
+"""
+
+import json
+import queue
+import secrets
+import threading
+import time
+import urllib.request
+from typing import Any
+
+from videos.emulator.state import State
+
+# No proxies: receivers are on loopback, and a proxy from the environment would only get in the way.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+PUSH_TIMEOUT_S = 3.0
+
+
+def _post(url: str, body: dict[str, Any], timeout: float) -> bytes:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "minimax-emulator"},
+        method="POST",
+    )
+    with _OPENER.open(request, timeout=timeout) as response:
+        return response.read(65536)
+
+
+def check_challenge(url: str, timeout: float) -> bool:
+    """True if the receiver echoes a fresh challenge within `timeout` seconds."""
+    challenge = secrets.token_urlsafe(16)
+    started = time.monotonic()
+    try:
+        reply = json.loads(_post(url, {"challenge": challenge}, timeout))
+    except (OSError, ValueError):
+        return False  # unreachable, HTTP error, timeout or not JSON: all mean "not verified"
+    in_time = time.monotonic() - started <= timeout
+    return in_time and isinstance(reply, dict) and reply.get("challenge") == challenge
+
+
+class CallbackSender:
+    """One background thread posting pushes in order; receiver errors are recorded, not raised."""
+
+    def __init__(self, state: State):
+        self.state = state
+        self._queue: queue.Queue[tuple[str, dict[str, Any], str] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="emulator-callbacks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread:
+            self._queue.put(None)
+            self._thread.join(timeout=PUSH_TIMEOUT_S + 1)
+            self._thread = None
+
+    def send(self, url: str, body: dict[str, Any], status: str) -> None:
+        self._queue.put((url, body, status))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            url, body, status = item
+            try:
+                _post(url, body, PUSH_TIMEOUT_S)
+            except (OSError, ValueError) as exc:
+                self.state.record_callback(url, status, ok=False, error=str(exc))
+            else:
+                self.state.record_callback(url, status, ok=True)
