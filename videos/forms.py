@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth.forms import BaseUserCreationForm
 
 from videos.images import ImageRejected, clean_image
-from videos.models import Membership
+from videos.models import Membership, ProviderAccount
 from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_options
 
 
@@ -96,3 +96,101 @@ class SwitchTeamForm(forms.Form):
 
 class JoinForm(BaseUserCreationForm):
     """Username and password for someone joining through an invite link."""
+
+
+class AccountForm(forms.Form):
+    """An account's settings. The kind is chosen once, on create; a field the kind does not use
+    is left out, so it is neither shown nor sent to the service."""
+
+    SECRET_LABELS = {
+        ProviderAccount.Kind.MINIMAX: "API key",
+        ProviderAccount.Kind.USEAPI: "useapi.net token",
+    }
+
+    kind = forms.ChoiceField(
+        choices=[(k, k.label) for k in (ProviderAccount.Kind.MINIMAX, ProviderAccount.Kind.USEAPI)],
+        initial=ProviderAccount.Kind.MINIMAX,
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(
+        max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. Studio key 1"})
+    )
+    secret = forms.CharField(
+        label="API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted; never shown again.",
+    )
+    upstream_account = forms.CharField(
+        max_length=100,
+        required=False,
+        label="hailuoai.video account id",
+        help_text="The id useapi.net lists for the hailuoai.video account you registered there.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. 123456"}),
+    )
+    max_jobs = forms.IntegerField(
+        min_value=1,
+        max_value=10,
+        initial=1,
+        label="Videos at once",
+        help_text="Slots: how many videos this account renders at the same time, 1 to 10.",
+    )
+    rpm = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        initial=5,
+        label="Creates per minute",
+        help_text="MiniMax allows 5 video creates a minute unless your plan says otherwise.",
+    )
+    region = forms.ChoiceField(
+        choices=ProviderAccount._meta.get_field("region").choices, initial="global"
+    )
+    base_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Base URL",
+        widget=forms.URLInput(attrs={"placeholder": "Provider default"}),
+        help_text="Leave blank for the provider's own host. Set it to use the bundled emulator.",
+    )
+    default_model = forms.ChoiceField(
+        choices=[("", "Provider default")] + [(m, m) for m in MODELS],
+        required=False,
+        help_text="Used when a video does not pick a model.",
+    )
+
+    def __init__(self, *args, account: ProviderAccount | None = None, **kwargs):
+        if account is not None:
+            kwargs.setdefault("initial", {f: getattr(account, f, None) for f in self.base_fields})
+        super().__init__(*args, **kwargs)
+        self.account = account
+        secret = self.fields["secret"]
+        if account is None:
+            secret.required = True
+            secret.error_messages["required"] = "Paste the key: without it no video can be sent."
+            return
+        del self.fields["kind"]
+        secret.label = self.SECRET_LABELS.get(account.kind, "API key")
+        secret.help_text = f"{secret.help_text} Leave blank to keep the current one."
+        secret.widget.attrs["placeholder"] = "•••••••• (stored)"
+        if account.kind == ProviderAccount.Kind.USEAPI:
+            self.fields["upstream_account"].required = True
+            del self.fields["region"]  # useapi.net has one host whatever the region
+        else:
+            del self.fields["upstream_account"]
+        if account.kind == ProviderAccount.Kind.LOCAL:
+            for name in ("secret", "rpm", "region", "base_url", "default_model"):
+                del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if self.account is None:
+            if data.get("kind") == ProviderAccount.Kind.USEAPI:
+                if not data.get("upstream_account", "").strip():
+                    self.add_error(
+                        "upstream_account",
+                        "Give the hailuoai.video account id registered at useapi.net.",
+                    )
+                data.pop("region", None)
+            else:
+                data.pop("upstream_account", None)
+        return data

@@ -11,6 +11,7 @@ that holds a lease and hands itself on) ticks several times a second: it polls t
 that task, and a poll that sees a video finish fills the freed slot at once, in the same thread.
 """
 
+import gc
 import logging
 import secrets
 import shutil
@@ -811,10 +812,11 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
                     )
                 if not _remote_work_exists():
                     break
-                time.sleep(settings.SCHEDULER_TICK_SECONDS)
+                time.sleep(_until_next_due())
     finally:
         SchedulerLease.objects.filter(name=LEASE, owner=owner).update(expires_at=timezone.now())
         close_old_connections()
+        gc.collect()  # the pool threads are gone; their connections close with them
     if _remote_work_exists():
         scheduler_ensure()
 
@@ -843,11 +845,26 @@ def _due(spawn) -> None:
             spawn(video_poll, video_id=video_id, attempt=attempt)
 
 
+def _until_next_due() -> float:
+    """Sleeps until the next poll is due rather than a fixed tick, so a 5 s poll lands at 5 s
+    and not somewhere in the tick after it; capped so new work is noticed within a tick."""
+    tick = settings.SCHEDULER_TICK_SECONDS
+    soonest = (
+        Video.objects.filter(next_poll_at__isnull=False, status__in=Video.RUNNING)
+        .order_by("next_poll_at")
+        .values_list("next_poll_at", flat=True)
+        .first()
+    )
+    if soonest is None:
+        return tick
+    return min(tick, max(0.005, (soonest - timezone.now()).total_seconds()))
+
+
 def _in_thread(fn, **kwargs) -> None:
+    # Pool threads keep their database connection between steps (reconnecting to PostgreSQL
+    # for every poll costs more than the poll); one that failed is closed and made afresh.
     try:
         fn(**kwargs)
     except Exception:
         log.exception("Scheduler step %s(%s) failed", fn.__name__, kwargs)
-    finally:
-        # Each pool thread has its own connection; close it, or they pile up on PostgreSQL.
         connections.close_all()

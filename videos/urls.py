@@ -22,6 +22,13 @@ urlpatterns = [
     path("team/invites/<int:invite_id>/revoke", views.invite_revoke, name="invite_revoke"),
     path("team/members/<int:membership_id>/role", views.member_role, name="member_role"),
     path("team/members/<int:membership_id>/remove", views.member_remove, name="member_remove"),
+    path("team/accounts/", views.accounts, name="accounts"),
+    path("team/accounts/new", views.account_new, name="account_new"),
+    path("team/accounts/<int:account_id>/edit", views.account_edit, name="account_edit"),
+    path("team/accounts/<int:account_id>/toggle", views.account_toggle, name="account_toggle"),
+    path("team/accounts/<int:account_id>/resume", views.account_resume, name="account_resume"),
+    path("team/accounts/<int:account_id>/delete", views.account_delete, name="account_delete"),
+    path("team/accounts/<int:account_id>/test", views.account_test, name="account_test"),
     path("join/<str:token>", views.join, name="join"),
     path("hooks/minimax/<str:token>/", views.minimax_callback, name="minimax_callback"),
 ]

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from videos import access, scheduler, selectors, services
-from videos.forms import InviteForm, JoinForm, RoleForm, SwitchTeamForm, VideoForm
+from videos.forms import AccountForm, InviteForm, JoinForm, RoleForm, SwitchTeamForm, VideoForm
 from videos.streaming import serve_file
 
 
@@ -256,6 +257,130 @@ def join(request, token: str):
         messages.success(request, f"Welcome to {invite.team.name}.")
         return redirect("gallery")
     return render(request, "videos/join.html", {"invite": invite, "form": form})
+
+
+# Provider accounts (team admins)
+
+
+@require_GET
+@login_required
+def accounts(request):
+    """The team's accounts and their live slots; the slots part is polled, so no side effects."""
+    membership = access.require_admin(request)
+    slots, queued = selectors.account_slots(team=membership.team)
+    context = {
+        "slots": slots,
+        "queued": queued,
+        "busy": sum(len(s.running) for s in slots),
+        "capacity": sum(
+            s.account.max_jobs for s in slots if s.account.enabled and not s.account.is_paused
+        ),
+    }
+    template = "videos/accounts.html#slots" if request.htmx else "videos/accounts.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_new(request):
+    membership = access.require_admin(request)
+    form = AccountForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            account = services.account_create(team=membership.team, **form.cleaned_data)
+        except (services.ServiceError, ValidationError) as exc:
+            _account_form_error(form, exc)
+        else:
+            messages.success(request, f"{account.name} was added. Test its connection below.")
+            return _to_card(account)
+    return render(request, "videos/account_form.html", {"form": form}, status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_edit(request, account_id: int):
+    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    form = AccountForm(request.POST if request.method == "POST" else None, account=account)
+    if form.is_bound and form.is_valid():
+        try:
+            services.account_update(account=account, **form.cleaned_data)
+        except (services.ServiceError, ValidationError) as exc:
+            _account_form_error(form, exc)
+        else:
+            messages.success(request, f"{account.name} was saved.")
+            return _to_card(account)
+    context = {"form": form, "account": account}
+    return render(request, "videos/account_form.html", context, status=_status(form))
+
+
+def _to_card(account) -> HttpResponseRedirect:
+    return redirect(reverse("accounts") + f"#account-{account.pk}")
+
+
+def _status(form) -> int:
+    return 400 if form.errors else 200
+
+
+def _account_form_error(form, exc: Exception) -> None:
+    """Shows a refusal next to the field it concerns. Model validation names its fields; of the
+    service's own refusals only a duplicate name is about one field the form cannot check."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(exc, services.ServiceError) and "with this name" in str(exc):
+        form.add_error("name", str(exc))
+    else:
+        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+
+
+@require_POST
+@login_required
+def account_toggle(request, account_id: int):
+    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    services.account_update(account=account, enabled=not account.enabled)
+    if account.enabled:
+        messages.success(request, f"{account.name} is enabled and takes videos from the queue.")
+    else:
+        messages.success(request, f"{account.name} is disabled; videos running on it finish.")
+    return _to_card(account)
+
+
+@require_POST
+@login_required
+def account_resume(request, account_id: int):
+    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    services.account_resume(account=account)
+    messages.success(request, f"{account.name} is no longer paused.")
+    return _to_card(account)
+
+
+@require_POST
+@login_required
+def account_delete(request, account_id: int):
+    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    try:
+        services.account_delete(account=account)
+        messages.success(request, f"{account.name} was deleted; its videos stay in the gallery.")
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts")
+
+
+@require_POST
+@login_required
+def account_test(request, account_id: int):
+    """One real call to the upstream. htmx swaps the result into the card; without JavaScript
+    it comes back as a message on the accounts page."""
+    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    result = services.account_test(account=account)
+    if request.htmx:
+        context = {"account": account, "result": result}
+        return render(request, "videos/accounts.html#test-result", context)
+    if result.ok:
+        messages.success(request, f"{account.name}: {result.message}")
+    else:
+        messages.error(request, f"{account.name}: connection failed. {result.message}")
+    return redirect("accounts")  # the top of the page, where the message is
 
 
 # Upstream callbacks (no session: MiniMax calls these; the token in the URL is the secret)

@@ -47,7 +47,7 @@ def send(
     except requests.RequestException as exc:
         what = "did not answer in time" if isinstance(exc, requests.Timeout) else "dropped"
         if never_sent(exc):
-            raise ProviderError(f"{upstream} could not be reached: {_short(exc)}") from exc
+            raise ProviderError(f"{upstream} could not be reached: {_why(exc)}") from exc
         if creating:
             raise InDoubt(f"{upstream} {what} while the video was being sent") from exc
         raise ProviderError(f"{upstream} {what}: {_short(exc)}") from exc
@@ -87,6 +87,20 @@ def download(s: requests.Session, url: str, target: Path, *, upstream: str) -> P
 def data_url(path: Path) -> str:
     mime = mimetypes.guess_type(path.name)[0] or "image/jpeg"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _why(exc: Exception) -> str:
+    """The cause in plain words, not urllib3's nested repr."""
+    text = str(exc)
+    if isinstance(exc, requests.ConnectTimeout):
+        return "the host did not answer within 5 s (check the base URL and the network)"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "its host name does not resolve (check the base URL and DNS)"
+    if "Connection refused" in text:
+        return "the connection was refused (nothing listens at that address and port)"
+    if "Network is unreachable" in text:
+        return "the network is unreachable from the studio"
+    return _short(exc)
 
 
 def _short(exc: Exception) -> str:
