@@ -131,7 +131,9 @@ def run_studio(args, emu, run: int, *, callbacks: bool) -> dict:
     if callbacks:
         port = free_port()
         env["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-        procs.start("-m", "gunicorn", "studio.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2")
+        procs.start(
+            "-m", "gunicorn", "studio.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4"
+        )  # fmt: skip
     for _ in range(args.clusters):
         procs.start("manage.py", "qcluster")
     if callbacks:
@@ -161,6 +163,12 @@ def run_studio(args, emu, run: int, *, callbacks: bool) -> dict:
         if v.upstream_id in by_task
     ]
     makespan = max(v.finished_at.timestamp() for v in videos) - started
+    first_create = min(t["created_at"] for t in tasks) - started
+    last_success = max(t["created_at"] for t in tasks) + args.seconds - started
+    print(
+        f"  run {run}: first create {first_create:.2f} s after the first submit, last upstream "
+        f"success at {last_success:.2f} s, last video stored at {makespan:.2f} s"
+    )
     requests_made = sum(after["requests"].values()) - sum(before["requests"].values())
     return {
         "completed": f"{len(done)}/{len(videos)}",

@@ -279,6 +279,8 @@ LOCAL_RENDER_MIN_SECONDS = env_float("LOCAL_RENDER_MIN_SECONDS", 0)
 # results arrive without waiting for the next poll, and lost creates can be reconciled.
 PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
 POLL_SECONDS = env_float("POLL_SECONDS", 5.0)
+# When MiniMax's callbacks reach the studio, they drive progress; polls become a safety net.
+POLL_SLOWDOWN_WITH_CALLBACKS = env_float("POLL_SLOWDOWN_WITH_CALLBACKS", 6.0)
 # Each account's `rpm` creates are allowed per this window (MiniMax: 5 per 60 s).
 RATE_WINDOW_SECONDS = env_float("RATE_WINDOW_SECONDS", 60.0)
 # Used only to draw a progress bar while MiniMax, which reports no percentage, is working.
@@ -293,7 +295,7 @@ FETCH_CLAIM_SECONDS = env_float("FETCH_CLAIM_SECONDS", 180.0)
 CALLBACK_GRACE_SECONDS = env_float("CALLBACK_GRACE_SECONDS", 15.0)
 # ...and a status push with its task id within this long, or the video fails (not resent).
 IN_DOUBT_GIVE_UP_SECONDS = env_float("IN_DOUBT_GIVE_UP_SECONDS", 600.0)
-SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 0.1)
+SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 0.05)
 SCHEDULER_RUN_SECONDS = env_float("SCHEDULER_RUN_SECONDS", 120.0)
 SCHEDULER_LEASE_SECONDS = env_float("SCHEDULER_LEASE_SECONDS", 10.0)
 SCHEDULER_THREADS = env_int("SCHEDULER_THREADS", 8)

@@ -519,7 +519,7 @@ def video_poll(*, video_id: int, attempt: int) -> None:
             message=progress.message[:200],
             heartbeat_at=now,
             poll_failures=0,
-            next_poll_at=now + timedelta(seconds=settings.POLL_SECONDS),
+            next_poll_at=now + timedelta(seconds=_poll_interval(video)),
         )
         return
     if progress.state == "success":
@@ -533,15 +533,24 @@ def video_poll(*, video_id: int, attempt: int) -> None:
             percent=99,
             message="Downloading the result",
             heartbeat_at=now,
-            next_poll_at=now + timedelta(seconds=settings.FETCH_CLAIM_SECONDS),
+            # Due at once: the loop hands the download to its own pool, so a slow download
+            # never delays another video's poll.
+            next_poll_at=now,
         )
         if won:
             account_fill(account_id=account.pk)
-            video_fetch(video_id=video_id, attempt=attempt)
         return
     status = Status.MODERATED if progress.state == "moderated" else Status.FAILED
     if mine.update(**_final(status, progress.message or "The upstream could not make it")):
         account_fill(account_id=account.pk)
+
+
+def _poll_interval(video: Video) -> float:
+    # MiniMax answered this attempt's callback challenge, so its pushes reach us and make the
+    # next poll due at once: polling is only the safety net, and can be much rarer.
+    if video.upstream_seen_at is not None and settings.PUBLIC_URL:
+        return settings.POLL_SECONDS * settings.POLL_SLOWDOWN_WITH_CALLBACKS
+    return settings.POLL_SECONDS
 
 
 def _estimate(video: Video, progress: Progress) -> int:
@@ -794,10 +803,15 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
     deadline = time.monotonic() + run_for
     last_reap = 0.0
     try:
-        with ThreadPoolExecutor(settings.SCHEDULER_THREADS, thread_name_prefix="sched") as pool:
+        with (
+            ThreadPoolExecutor(settings.SCHEDULER_THREADS, thread_name_prefix="poll") as pool,
+            ThreadPoolExecutor(
+                settings.SCHEDULER_THREADS // 2 or 1, thread_name_prefix="fetch"
+            ) as fetches,
+        ):
 
             def spawn(fn, **kwargs):
-                pool.submit(_in_thread, fn, **kwargs)
+                (fetches if fn is video_fetch else pool).submit(_in_thread, fn, **kwargs)
 
             while time.monotonic() < deadline and _lease(owner):
                 if time.monotonic() - last_reap > 5:

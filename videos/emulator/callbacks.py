@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 import urllib.request
+import zlib
 from typing import Any
 
 from videos.emulator.state import State
@@ -43,29 +44,42 @@ def check_challenge(url: str, timeout: float) -> bool:
 
 
 class CallbackSender:
-    """One background thread posting pushes in order; receiver errors are recorded, not raised."""
+    """Background threads posting pushes; receiver errors are recorded, not raised.
+
+    Like a real upstream, pushes for different tasks go out side by side, while each task's
+    pushes (one callback URL) stay in order on the same thread.
+    """
+
+    THREADS = 8
 
     def __init__(self, state: State):
         self.state = state
-        self._queue: queue.Queue[tuple[str, dict[str, Any], str] | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._queues: list[queue.Queue[tuple[str, dict[str, Any], str] | None]] = [
+            queue.Queue() for _ in range(self.THREADS)
+        ]
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="emulator-callbacks", daemon=True)
-        self._thread.start()
+        for n, q in enumerate(self._queues):
+            thread = threading.Thread(
+                target=self._run, args=(q,), name=f"emulator-callbacks-{n}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
-        if self._thread:
-            self._queue.put(None)
-            self._thread.join(timeout=PUSH_TIMEOUT_S + 1)
-            self._thread = None
+        for q in self._queues:
+            q.put(None)
+        for thread in self._threads:
+            thread.join(timeout=PUSH_TIMEOUT_S + 1)
+        self._threads = []
 
     def send(self, url: str, body: dict[str, Any], status: str) -> None:
-        self._queue.put((url, body, status))
+        self._queues[zlib.crc32(url.encode()) % self.THREADS].put((url, body, status))
 
-    def _run(self) -> None:
+    def _run(self, q: "queue.Queue[tuple[str, dict[str, Any], str] | None]") -> None:
         while True:
-            item = self._queue.get()
+            item = q.get()
             if item is None:
                 return
             url, body, status = item
