@@ -269,6 +269,8 @@ PROMPT_MAX_CHARS = 2000
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 24)
 # A running video whose worker has not reported for this long is taken back and queued again.
 STALE_AFTER_SECONDS = env_int("STALE_AFTER_SECONDS", 45)
+# A remote create silent for this long (its worker died mid-send) is reconciled upstream.
+SEND_STALE_SECONDS = env_float("SEND_STALE_SECONDS", 120.0)
 MAX_VIDEO_ATTEMPTS = env_int("MAX_VIDEO_ATTEMPTS", 3)
 INVITE_DAYS = env_int("INVITE_DAYS", 7)
 # The local renderer takes at least this long per video, to rehearse upstream-like timings.

@@ -371,3 +371,20 @@ def test_test_connection_reports_a_good_and_a_bad_key(emu, acme):
     assert not result.ok and "refused the key" in result.message
     user = add_account(acme, emu, "useapi", name="Useapi")
     assert "100001" in services.account_test(account=user).message
+
+
+def test_a_quiet_send_is_reconciled_only_after_the_send_timeout(emu, acme, cast, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    account = add_account(acme, emu)
+    slow = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS + 5)
+    dead = timezone.now() - timedelta(seconds=settings.SEND_STALE_SECONDS + 5)
+    uploading = make_video(acme, cast.bob, status=S.SUBMITTING, account=account, heartbeat_at=slow)
+    lost = make_video(acme, cast.bob, status=S.SUBMITTING, account=account, heartbeat_at=dead)
+    scheduler.videos_reap()
+    uploading.refresh_from_db()
+    lost.refresh_from_db()
+    assert uploading.next_poll_at is None, "a long upload is still a live send"
+    assert lost.next_poll_at is not None and lost.status == S.SUBMITTING, "in doubt, not resent"

@@ -231,6 +231,9 @@ def videos_reap() -> int:
     create that went quiet is never simply resent: it is marked in doubt and reconciled.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS)
+    # A send may legitimately take minutes (image uploads, then the create, each with its own
+    # timeout): only past SEND_STALE_SECONDS is a quiet send presumed dead.
+    send_cutoff = timezone.now() - timedelta(seconds=settings.SEND_STALE_SECONDS)
     stale = Video.objects.filter(status__in=Video.RUNNING, heartbeat_at__lt=cutoff)
     taken = 0
     for video in stale.select_related("account").only(
@@ -243,7 +246,8 @@ def videos_reap() -> int:
             heartbeat_at=video.heartbeat_at,
         )
         if video.account and video.account.is_remote:
-            if video.status == Status.SUBMITTING and video.next_poll_at is None:
+            quiet_send = video.status == Status.SUBMITTING and video.next_poll_at is None
+            if quiet_send and video.heartbeat_at < send_cutoff:
                 taken += same.update(
                     next_poll_at=timezone.now(), message="Checking whether the upstream got it"
                 )
