@@ -30,6 +30,35 @@ def test_it_queues_a_video_and_asks_for_a_dispatch(cast):
     assert OrmQ.objects.count() == 1
 
 
+def test_a_burst_of_submits_shares_one_dispatch_task(cast):
+    for n in range(5):
+        services.video_submit(team=cast.acme, user=cast.bob, prompt=f"Burst {n}")
+    assert OrmQ.objects.count() == 1
+
+
+def test_a_submit_after_the_dispatch_started_asks_for_another(cast):
+    from videos import tasks
+
+    # No account takes the video, so the only tasks queued are dispatches.
+    ProviderAccount.objects.filter(team=cast.acme).update(enabled=False)
+    services.video_submit(team=cast.acme, user=cast.bob, prompt="First")
+    tasks.dispatch()  # what the queued task does, inline
+    services.video_submit(team=cast.acme, user=cast.bob, prompt="Second")
+    assert OrmQ.objects.count() == 2
+
+
+def test_a_dispatch_request_lost_for_long_is_replaced(cast):
+    from datetime import timedelta
+
+    from videos.models import SchedulerLease
+
+    services.video_submit(team=cast.acme, user=cast.bob, prompt="First")
+    long_ago = timezone.now() - timedelta(seconds=services.DISPATCH_FLAG_SECONDS + 1)
+    SchedulerLease.objects.filter(name=services.DISPATCH_FLAG).update(expires_at=long_ago)
+    services.video_submit(team=cast.acme, user=cast.bob, prompt="Second")
+    assert OrmQ.objects.count() == 2
+
+
 def test_it_stores_the_first_frame_with_its_facts(cast, media_root):
     video = services.video_submit(
         team=cast.acme, user=cast.bob, prompt="Pan across", image=_png(), image_name="me.png"

@@ -28,6 +28,7 @@ from videos.models import (
     Membership,
     PromptImage,
     ProviderAccount,
+    SchedulerLease,
     Team,
     UpstreamCall,
     Video,
@@ -40,6 +41,38 @@ User = get_user_model()
 
 class ServiceError(Exception):
     """A request the service refuses; the message says what to do instead."""
+
+
+# Dispatch requests
+
+DISPATCH_FLAG = "dispatch"
+# A flag older than this is presumed lost (its task died before starting) and is replaced.
+DISPATCH_FLAG_SECONDS = 30
+
+
+def dispatch_request(*, reason: str) -> None:
+    """Asks a worker to hand queued videos to free slots; call inside the writing transaction.
+
+    A burst of submits (a script creating 100 videos) shares one dispatch task instead of
+    queueing 100 in front of everything else. While a requested dispatch has not started, later
+    requests only touch its flag row. On PostgreSQL that UPDATE holds the row lock until the
+    caller commits, and the dispatch clears the flag (waiting on that lock) before it reads the
+    queue, so it cannot miss the caller's video; SQLite serialises the two anyway.
+    """
+    now = timezone.now()
+    SchedulerLease.objects.get_or_create(name=DISPATCH_FLAG, defaults={"expires_at": now})
+    fresh = now - timedelta(seconds=DISPATCH_FLAG_SECONDS)
+    if SchedulerLease.objects.filter(
+        name=DISPATCH_FLAG, owner="pending", expires_at__gt=fresh
+    ).update(owner="pending"):
+        return
+    SchedulerLease.objects.filter(name=DISPATCH_FLAG).update(owner="pending", expires_at=now)
+    async_task("videos.tasks.dispatch", task_name=reason[:100])
+
+
+def dispatch_started() -> None:
+    """The dispatch task's first step: from now on, new requests need a new task."""
+    SchedulerLease.objects.filter(name=DISPATCH_FLAG).update(owner="")
 
 
 # Teams, members and invites
@@ -274,7 +307,7 @@ def video_submit(
                 requested_duration=duration,
                 message="Waiting for a free slot",
             )
-            async_task("videos.tasks.dispatch", task_name=f"dispatch after video {video.pk}")
+            dispatch_request(reason=f"dispatch after video {video.pk}")
     except BaseException:
         for record in stored:
             record.file.delete(save=False)
@@ -290,7 +323,7 @@ def video_cancel(*, video: Video, by: AbstractBaseUser) -> bool:
         finished_at=timezone.now(),
     )
     if done:
-        async_task("videos.tasks.dispatch", task_name=f"dispatch after cancelling {video.pk}")
+        dispatch_request(reason=f"dispatch after cancelling {video.pk}")
     return bool(done)
 
 
@@ -333,7 +366,7 @@ def account_create(*, team: Team, kind: str, secret: str = "", **fields) -> Prov
     account.credentials = json.dumps({SECRET_FIELD[kind]: secret.strip()})
     account.full_clean(exclude=["credentials"])
     account.save()
-    async_task("videos.tasks.dispatch", task_name=f"dispatch after adding account {account.pk}")
+    dispatch_request(reason=f"dispatch after adding account {account.pk}")
     return account
 
 
@@ -354,14 +387,14 @@ def account_update(*, account: ProviderAccount, secret: str = "", **fields) -> P
         raise ServiceError("The team already has an account with this name.")
     account.full_clean(exclude=["credentials"])
     account.save()
-    async_task("videos.tasks.dispatch", task_name=f"dispatch after changing account {account.pk}")
+    dispatch_request(reason=f"dispatch after changing account {account.pk}")
     return account
 
 
 def account_resume(*, account: ProviderAccount) -> None:
     """Lifts a pause (rate limit, balance, on hold) by hand."""
     ProviderAccount.objects.filter(pk=account.pk).update(paused_until=None, pause_reason="")
-    async_task("videos.tasks.dispatch", task_name=f"dispatch after resuming account {account.pk}")
+    dispatch_request(reason=f"dispatch after resuming account {account.pk}")
 
 
 def account_delete(*, account: ProviderAccount) -> None:

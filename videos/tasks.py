@@ -1,9 +1,10 @@
 """django-q2 entry points: ids in, one service call, nothing else."""
 
-from videos import scheduler
+from videos import scheduler, services
 
 
 def dispatch() -> list[int]:
+    services.dispatch_started()
     started = scheduler.videos_dispatch()
     scheduler.scheduler_ensure()
     return started
