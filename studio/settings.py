@@ -302,6 +302,38 @@ SCHEDULER_RUN_SECONDS = env_float("SCHEDULER_RUN_SECONDS", 120.0)
 SCHEDULER_LEASE_SECONDS = env_float("SCHEDULER_LEASE_SECONDS", 10.0)
 SCHEDULER_THREADS = env_int("SCHEDULER_THREADS", 8)
 
+# The REST API under /v1/ (useapi.net's MiniMax API, served by the studio).
+# Requests one token may make per window; past it the API answers 429 with Retry-After.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 120)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
+# Queue mode: a create is refused (429) once its author, or the team, has this many videos
+# queued or running. Teams may set their own limits on the team page.
+API_USER_QUEUE_LIMIT = env_int("API_USER_QUEUE_LIMIT", 50)
+API_TEAM_QUEUE_LIMIT = env_int("API_TEAM_QUEUE_LIMIT", 200)
+# A JSON or form body larger than this is refused (uploads have MAX_IMAGE_BYTES).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# How long the signed videoURL / downloadURL / coverURL links in API answers work.
+API_LINK_SECONDS = env_int("API_LINK_SECONDS", 24 * 3600)
+
+# replyUrl callbacks. They go only to public addresses: loopback, private, link-local, CGNAT and
+# multicast targets are refused, unless they fall in one of these networks (CIDR, comma-separated;
+# e.g. 127.0.0.0/8 to try a receiver on this machine).
+WEBHOOK_ALLOWED_NETWORKS = [
+    n.strip() for n in env_str("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
+# Plain http callbacks are fine on one machine; production wants https unless told otherwise.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", "False" if PRODUCTION else "True")
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15.0)
+# Seconds after the first attempt at which a failed callback is tried again (Standard Webhooks'
+# schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h); after the last it fails.
+WEBHOOK_RETRY_SECONDS = [
+    float(s)
+    for s in env_str(
+        "WEBHOOK_RETRY_SECONDS", "5,300,1800,7200,18000,36000,50400,72000,86400"
+    ).split(",")
+    if s.strip()
+]
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 X_FRAME_OPTIONS = "DENY"
