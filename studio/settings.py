@@ -324,8 +324,9 @@ WEBHOOK_ALLOWED_NETWORKS = [
 # Plain http callbacks are fine on one machine; production wants https unless told otherwise.
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", "False" if PRODUCTION else "True")
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15.0)
-# Seconds after the first attempt at which a failed callback is tried again (Standard Webhooks'
-# schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h); after the last it fails.
+# How long to wait after each failed attempt before the next (Standard Webhooks' schedule:
+# 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h: about three days in all); a callback
+# that fails once more after the last wait is given up.
 WEBHOOK_RETRY_SECONDS = [
     float(s)
     for s in env_str(
