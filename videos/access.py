@@ -3,11 +3,14 @@
 An object of another team is a 404, never a 403: outsiders learn nothing about what exists.
 """
 
+import hashlib
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from videos.models import Invite, Membership, PromptImage, ProviderAccount, Team, Video
+from videos.models import ApiToken, Invite, Membership, PromptImage, ProviderAccount, Team, Video
 
 SESSION_TEAM_KEY = "team_id"
 
@@ -85,3 +88,77 @@ def get_invite_for_admin(admin: Membership, invite_id: int) -> Invite:
 
 def get_account_for_admin(admin: Membership, account_id: int) -> ProviderAccount:
     return _get_for_admin(admin, ProviderAccount.objects.all(), account_id, "account")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class ApiCaller:
+    """Who an API request acts for: a token's user, in the token's one team."""
+
+    token: ApiToken
+    membership: Membership
+
+
+def api_caller(authorization: str) -> ApiCaller | None:
+    """The caller behind an `Authorization: Bearer …` header, or None. A revoked token, an
+    inactive user or one no longer in the token's team gets nothing."""
+    scheme, _, raw = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    token = (
+        ApiToken.objects.filter(token_hash=token_hash(raw.strip()), revoked_at=None)
+        .select_related("user")
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    membership = (
+        Membership.objects.filter(user_id=token.user_id, team_id=token.team_id)
+        .select_related("team", "user")
+        .first()
+    )
+    return ApiCaller(token, membership) if membership else None
+
+
+def get_token_for_owner(user: AbstractBaseUser, token_id: int) -> ApiToken:
+    try:
+        return ApiToken.objects.get(pk=token_id, user=user)
+    except ApiToken.DoesNotExist:
+        raise Http404("No such token.") from None
+
+
+def get_account_for_member(membership: Membership, account_ref: object) -> ProviderAccount:
+    """An account named by the API's `account`: its id, or its name, within the team."""
+    accounts = ProviderAccount.objects.filter(team_id=membership.team_id)
+    ref = str(account_ref).strip()
+    account = (accounts.filter(pk=int(ref)).first() if ref.isdigit() else None) or accounts.filter(
+        name=ref
+    ).first()
+    if account is None:
+        raise Http404(f"No account {ref!r} in {membership.team.name}.")
+    return account
+
+
+def get_video_for_link(pk: int, *, membership: Membership | None) -> Video:
+    """The video behind a signed link. The signature is the link's authority; a caller with a
+    token (an expired link) must also be in the video's team."""
+    videos = Video.objects.all()
+    if membership is not None:
+        videos = videos.filter(team_id=membership.team_id)
+    try:
+        return videos.get(pk=pk)
+    except Video.DoesNotExist:
+        raise Http404("No such video.") from None
+
+
+def get_image_for_link(pk: int, *, membership: Membership | None) -> PromptImage:
+    images = PromptImage.objects.all()
+    if membership is not None:
+        images = images.filter(team_id=membership.team_id)
+    try:
+        return images.get(pk=pk)
+    except PromptImage.DoesNotExist:
+        raise Http404("No such image.") from None

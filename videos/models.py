@@ -12,6 +12,21 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # The REST API. Strict mode: a create goes upstream at once and is refused (429) when no
+    # account has a free slot, as useapi.net does; otherwise it is queued and answered at once.
+    api_strict = models.BooleanField(default=False)
+    # Queue mode refuses a create (429) past these many queued or running videos, per author and
+    # per team; blank means the server's default (API_USER_QUEUE_LIMIT, API_TEAM_QUEUE_LIMIT).
+    user_queue_limit = models.PositiveIntegerField(null=True, blank=True)
+    team_queue_limit = models.PositiveIntegerField(null=True, blank=True)
+    # replyUrl callbacks are signed with this (Standard Webhooks). After a rotation the previous
+    # secret signs too for a day, so receivers can switch without losing a callback.
+    webhook_secret = EncryptedTextField(blank=True, default="")
+    webhook_secret_previous = EncryptedTextField(blank=True, default="")
+    webhook_rotated_at = models.DateTimeField(null=True, blank=True)
+    # Also call replyUrl while a video runs (status changes), not only when it ends.
+    webhook_progress = models.BooleanField(default=False)
+
     def __str__(self) -> str:
         return self.name
 
@@ -35,6 +50,30 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+class ApiToken(models.Model):
+    """A personal token for the REST API. It acts for its user in one team; only its hash is
+    stored, so it is shown once, when made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
+    team = models.ForeignKey(Team, models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The token's first characters, so its owner can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Fixed-window request counter for the rate limit: the window's number and its count.
+    rate_window = models.BigIntegerField(default=0)
+    rate_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-id"], name="token_user_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
 
 
 class Invite(models.Model):
@@ -226,6 +265,25 @@ class Video(models.Model):
     account = models.ForeignKey(
         ProviderAccount, models.SET_NULL, null=True, blank=True, related_name="videos"
     )
+    # The API's `account`: only this account may take the video.
+    requested_account = models.ForeignKey(
+        ProviderAccount, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The API's `maxJobs`: the video starts only while its account runs fewer than this.
+    max_jobs = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    # The API's replyUrl and replyRef. reply_state: "" (no callback), "waiting" (one is owed
+    # when the video ends), "sent" (the final callback was queued; never twice).
+    reply_url = models.CharField(max_length=1024, blank=True, default="")
+    reply_ref = models.CharField(max_length=1024, blank=True, default="")
+    reply_state = models.CharField(max_length=8, blank=True, default="")
+    # The last progress callback's "status percent", so an unchanged state is not sent again.
+    reply_progress = models.CharField(max_length=24, blank=True, default="")
+    # Made through the API: GET scheduler/ lists it until it ends or is untracked.
+    tracked = models.BooleanField(default=False)
+    # Where the API request came from, for absolute links in callbacks (PUBLIC_URL wins).
+    origin = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     percent = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=200, blank=True, default="")
@@ -275,6 +333,8 @@ class Video(models.Model):
             models.Index(fields=["next_poll_at"], name="video_next_poll"),
             # Which teams have queued work, across all teams, several times a second.
             models.Index(fields=["status", "team"], name="video_status_team"),
+            # The callback sweep looks for videos owed a callback on every scheduler tick.
+            models.Index(fields=["reply_state", "status"], name="video_reply_state"),
         ]
 
     def __str__(self) -> str:
@@ -292,3 +352,46 @@ class Video(models.Model):
     @property
     def useapi_status(self) -> int | None:
         return self.USEAPI_CODES.get(self.status)
+
+
+class WebhookDelivery(models.Model):
+    """One callback to a replyUrl, retried on its own schedule until it is delivered or given up.
+    Admins see recent ones on the team's webhooks page and can send one again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        # The URL resolved to an address callbacks may not go to; no request was made.
+        BLOCKED = "blocked", "Blocked"
+
+    class Event(models.TextChoices):
+        FINAL = "video.final", "Video ended"
+        PROGRESS = "video.progress", "Progress"
+
+    team = models.ForeignKey(Team, models.CASCADE, related_name="deliveries")
+    video = models.ForeignKey(Video, models.SET_NULL, null=True, blank=True, related_name="+")
+    event = models.CharField(max_length=20, choices=Event.choices)
+    url = models.CharField(max_length=1024)
+    # Standard Webhooks' webhook-id: the same for every attempt and for a redelivery, so a
+    # receiver that already has it can tell.
+    msg_id = models.CharField(max_length=40, db_index=True)
+    # The body as last sent (or as it will be, if the video is deleted before it goes).
+    payload = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["team", "-id"], name="delivery_team_newest"),
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.url} ({self.state})"

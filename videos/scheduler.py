@@ -31,7 +31,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from videos import media
+from videos import callbacks, media
 from videos.models import PromptImage, ProviderAccount, SchedulerLease, UpstreamCall, Video
 from videos.providers import (
     AccountConfig,
@@ -87,6 +87,8 @@ def videos_dispatch(*, send: Send | None = None) -> list[int]:
     started: list[int] = []
     for account_id in _accounts_with_room():
         started += account_fill(account_id=account_id, send=send)
+    # Videos that just ended (a render, a cancel, a reaped worker) may owe a replyUrl callback.
+    callbacks.callbacks_collect()
     return started
 
 
@@ -149,7 +151,8 @@ def _claim(account_id: int) -> tuple[list[tuple[int, int]], bool]:
         account = ProviderAccount.objects.select_for_update().get(pk=account_id)
         if not account.enabled or account.is_paused:
             return [], account.is_remote
-        free = account.max_jobs - _running(account_id).count()
+        busy = _running(account_id).count()
+        free = account.max_jobs - busy
         if account.is_remote:
             # Creates are counted under the same lock, so two dispatchers cannot both use the
             # account's last request of the minute.
@@ -157,69 +160,99 @@ def _claim(account_id: int) -> tuple[list[tuple[int, int]], bool]:
         if free <= 0:
             return [], account.is_remote
         claims = []
-        for video_id in _next_in_queue(team_id=account.team_id, count=free, now=now):
+        for video_id in _next_in_queue(account=account, count=free, busy=busy, now=now):
             # Another account of the same team may have claimed it since we read the queue.
             claimed = Video.objects.filter(pk=video_id, status=Status.QUEUED).update(
-                status=Status.SUBMITTING,
-                account=account,
-                attempts=F("attempts") + 1,
-                submitted_at=now,
-                heartbeat_at=now,
-                percent=0,
-                message=f"Starting on {account.name}",
-                callback_token=secrets.token_urlsafe(24) if account.is_remote else "",
-                upstream_id="",
-                upstream_file="",
-                upstream_finished_at=None,
-                next_poll_at=None,
-                poll_failures=0,
-                fetch_failures=0,
-                upstream_seen_at=None,
-                retry_at=None,
+                **claim_fields(account, now)
             )
             if not claimed:
                 continue
             attempt = Video.objects.values_list("attempts", flat=True).get(pk=video_id)
-            if account.is_remote:
-                UpstreamCall.objects.create(account=account, kind=UpstreamCall.Kind.CREATE, at=now)
-            else:
-                # Enqueued in the same transaction (ORM broker): claim and task commit together.
-                async_task(
-                    "videos.tasks.run_video", video_id, attempt, task_name=f"video {video_id}"
-                )
+            claim_start(account, video_id, attempt, now)
             claims.append((video_id, attempt))
     return claims, account.is_remote
 
 
-def _next_in_queue(*, team_id: int, count: int, now) -> list[int]:
-    """Up to `count` queued videos, fair between authors.
+def claim_fields(account: ProviderAccount, now) -> dict:
+    """What a video's row says once it holds a slot on `account`: the claim's new attempt."""
+    return {
+        "status": Status.SUBMITTING,
+        "account": account,
+        "attempts": F("attempts") + 1,
+        "submitted_at": now,
+        "heartbeat_at": now,
+        "percent": 0,
+        "message": f"Starting on {account.name}",
+        "callback_token": secrets.token_urlsafe(24) if account.is_remote else "",
+        "upstream_id": "",
+        "upstream_file": "",
+        "upstream_finished_at": None,
+        "next_poll_at": None,
+        "poll_failures": 0,
+        "fetch_failures": 0,
+        "upstream_seen_at": None,
+        "retry_at": None,
+    }
+
+
+def claim_start(account: ProviderAccount, video_id: int, attempt: int, now) -> None:
+    """The claim's other half, inside its transaction: a remote create is counted against the
+    account's rate; a local render is enqueued (ORM broker: claim and task commit together)."""
+    if account.is_remote:
+        UpstreamCall.objects.create(account=account, kind=UpstreamCall.Kind.CREATE, at=now)
+    else:
+        async_task("videos.tasks.run_video", video_id, attempt, task_name=f"video {video_id}")
+
+
+def account_has_room(account: ProviderAccount, *, max_jobs: int | None, now) -> bool:
+    """Whether `account` (locked by the caller) can start one more video now; `max_jobs` is a
+    per-video limit (the API's maxJobs), which can lower the account's but never raise it."""
+    if not account.enabled or account.is_paused:
+        return False
+    limit = min(account.max_jobs, max_jobs or account.max_jobs)
+    if _running(account.pk).count() >= limit:
+        return False
+    return not account.is_remote or _creates_left(account, now) > 0
+
+
+def _next_in_queue(*, account: ProviderAccount, count: int, busy: int, now) -> list[int]:
+    """Up to `count` queued videos `account` may take, fair between authors.
 
     Each pick goes to the author with the fewest videos running (ties: the oldest waiting video),
-    so one person's hundred queued videos do not hold up a teammate's single one.
+    so one person's hundred queued videos do not hold up a teammate's single one. A video pinned
+    to another account is not taken, nor one whose own maxJobs the account's load has reached.
     """
     queued = (
-        Video.objects.filter(team_id=team_id, status=Status.QUEUED)
+        Video.objects.filter(team_id=account.team_id, status=Status.QUEUED)
         .filter(Q(retry_at=None) | Q(retry_at__lte=now))
+        .filter(Q(requested_account=None) | Q(requested_account=account.pk))
         .order_by("id")
     )
     if connection.features.has_select_for_update_skip_locked:
         # Rows another dispatcher is claiming right now are skipped, not waited for.
         queued = queued.select_for_update(skip_locked=True, of=("self",))
-    waiting: dict[int | None, list[int]] = {}
-    for video_id, author_id in queued.values_list("id", "author_id")[:500]:
-        waiting.setdefault(author_id, []).append(video_id)
+    waiting: dict[int | None, list[tuple[int, int | None]]] = {}
+    for video_id, author_id, max_jobs in queued.values_list("id", "author_id", "max_jobs")[:500]:
+        waiting.setdefault(author_id, []).append((video_id, max_jobs))
     running: dict[int | None, int] = {}
-    for author_id in Video.objects.filter(team_id=team_id, status__in=Video.RUNNING).values_list(
-        "author_id", flat=True
-    ):
+    for author_id in Video.objects.filter(
+        team_id=account.team_id, status__in=Video.RUNNING
+    ).values_list("author_id", flat=True):
         running[author_id] = running.get(author_id, 0) + 1
     picks: list[int] = []
-    while waiting and len(picks) < count:
-        author = min(waiting, key=lambda a: (running.get(a, 0), waiting[a][0]))
-        picks.append(waiting[author].pop(0))
+    while len(picks) < count:
+        load = busy + len(picks)
+        heads = {}
+        for author, items in waiting.items():
+            head = next((item for item in items if item[1] is None or load < item[1]), None)
+            if head is not None:
+                heads[author] = head
+        if not heads:
+            break
+        author = min(heads, key=lambda a: (running.get(a, 0), heads[a][0]))
+        picks.append(heads[author][0])
+        waiting[author].remove(heads[author])
         running[author] = running.get(author, 0) + 1
-        if not waiting[author]:
-            del waiting[author]
     return picks
 
 
@@ -805,7 +838,7 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
         return
     run_for = seconds if seconds is not None else settings.SCHEDULER_RUN_SECONDS
     deadline = time.monotonic() + run_for
-    last_reap = 0.0
+    last_reap = last_collect = 0.0
     try:
         with (
             ThreadPoolExecutor(settings.SCHEDULER_THREADS, thread_name_prefix="poll") as pool,
@@ -823,6 +856,9 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
                     UpstreamCall.objects.filter(at__lt=timezone.now() - timedelta(hours=1)).delete()
                     last_reap = time.monotonic()
                 _due(spawn)
+                if time.monotonic() - last_collect > 0.5:
+                    callbacks.callbacks_collect()
+                    last_collect = time.monotonic()
                 for account_id in _accounts_with_room():
                     account_fill(
                         account_id=account_id,
@@ -831,6 +867,9 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
                 if not _remote_work_exists():
                     break
                 time.sleep(_until_next_due())
+        # The pools are done: the last downloads have stored their videos, which may owe
+        # callbacks the loop would otherwise leave to the minute's dispatch.
+        callbacks.callbacks_collect()
     finally:
         SchedulerLease.objects.filter(name=LEASE, owner=owner).update(expires_at=timezone.now())
         close_old_connections()

@@ -7,7 +7,15 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from videos.models import Invite, Membership, ProviderAccount, Team, UpstreamCall, Video
+from videos.models import (
+    Invite,
+    Membership,
+    PromptImage,
+    ProviderAccount,
+    Team,
+    UpstreamCall,
+    Video,
+)
 
 
 @dataclass
@@ -139,3 +147,46 @@ def account_slots(*, team: Team) -> tuple[list[AccountSlots], int]:
         for a in accounts
     ]
     return slots, queued
+
+
+# The REST API
+
+
+def video_list(
+    *, team: Team, before: int | None, limit: int, account: ProviderAccount | None = None
+) -> GalleryPage:
+    """GET videos/: newest first, keyset-paged like the gallery."""
+    qs = (
+        Video.objects.filter(team=team)
+        .select_related("account", "image", "last_image")
+        .order_by("-id")
+    )
+    if account is not None:
+        qs = qs.filter(account=account)
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs[: limit + 1])
+    videos = rows[:limit]
+    return GalleryPage(videos=videos, next_before=videos[-1].id if len(rows) > limit else None)
+
+
+def image_list(*, team: Team, before: int | None, limit: int) -> list[PromptImage]:
+    qs = PromptImage.objects.filter(team=team).order_by("-id")
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    return list(qs[:limit])
+
+
+def account_running(*, account: ProviderAccount) -> int:
+    return Video.objects.filter(
+        account=account, status__in=Video.RUNNING, upstream_finished_at=None
+    ).count()
+
+
+def tracked_videos(*, team: Team) -> list[Video]:
+    """GET scheduler/: the API's videos that have not ended and are still tracked."""
+    return list(
+        Video.objects.filter(team=team, tracked=True, status__in=Video.ACTIVE)
+        .select_related("account")
+        .order_by("id")
+    )

@@ -5,7 +5,6 @@ Every state change is a conditional UPDATE on (id, attempts, status), so a worke
 claim (the video was cancelled, or taken back after it went quiet) cannot overwrite the winner.
 """
 
-import hashlib
 import json
 import logging
 import secrets
@@ -18,12 +17,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from videos import netguard
+from videos.access import token_hash
 from videos.images import CleanImage
 from videos.models import (
+    ApiToken,
     Invite,
     Membership,
     PromptImage,
@@ -41,6 +44,21 @@ User = get_user_model()
 
 class ServiceError(Exception):
     """A request the service refuses; the message says what to do instead."""
+
+
+class QueueFull(ServiceError):
+    """No room for another video now (HTTP 429): a queue limit, or in strict mode every
+    account's slots. `running` are the videos in the way; `upstream` is set when the upstream
+    itself said "too many" (useapi.net's second 429 flavour)."""
+
+    def __init__(self, message: str, *, running: list | None = None, upstream: str = ""):
+        super().__init__(message)
+        self.running = running or []
+        self.upstream = upstream
+
+
+class Refused(ServiceError):
+    """The upstream refused the prompt for moderation (HTTP 422); nothing was kept."""
 
 
 # Dispatch requests
@@ -168,10 +186,6 @@ def membership_remove(*, membership: Membership) -> None:
         membership.delete()
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invite_create(*, team: Team, by: AbstractBaseUser, label: str, role: str) -> tuple[Invite, str]:
     """Returns the invite and its token; only the token's hash is kept, so show it once."""
     if role not in Membership.Role.values:
@@ -181,7 +195,7 @@ def invite_create(*, team: Team, by: AbstractBaseUser, label: str, role: str) ->
         team=team,
         role=role,
         label=label.strip(),
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         created_by=by,
         expires_at=timezone.now() + timedelta(days=settings.INVITE_DAYS),
     )
@@ -191,7 +205,7 @@ def invite_create(*, team: Team, by: AbstractBaseUser, label: str, role: str) ->
 def invite_find(*, token: str) -> Invite | None:
     return (
         Invite.objects.select_related("team")
-        .filter(token_hash=_token_hash(token), accepted_at=None, expires_at__gt=timezone.now())
+        .filter(token_hash=token_hash(token), accepted_at=None, expires_at__gt=timezone.now())
         .first()
     )
 
@@ -261,14 +275,25 @@ def video_submit(
     model: str = "",
     resolution: str = "",
     duration: int | None = None,
+    stored_image: PromptImage | None = None,
+    account: ProviderAccount | None = None,
+    max_jobs: int | None = None,
+    reply_url: str = "",
+    reply_ref: str = "",
+    via_api: bool = False,
+    origin: str = "",
 ) -> Video:
     """Stores a video as queued, with its image, and asks a worker to dispatch it.
 
     All or nothing: the rows and the dispatch task commit together (django-q2's ORM broker
     writes to the same database), and an image file whose rows did not commit is removed.
+
+    The API's extras: `stored_image` (a fileID), `account` (only it may take the video),
+    `max_jobs`, `reply_url` / `reply_ref`. Through the API a create counts against the queue
+    limits, and in a strict-mode team it goes upstream at once (see `_submit_strict`).
     """
     prompt = prompt.strip()
-    if not prompt and image is None:
+    if not prompt and image is None and stored_image is None:
         raise ServiceError("Describe the video: the prompt is empty.")
     if len(prompt) > settings.PROMPT_MAX_CHARS:
         raise ServiceError(f"The prompt is longer than {settings.PROMPT_MAX_CHARS} characters.")
@@ -278,15 +303,45 @@ def video_submit(
                 model=model,
                 resolution=resolution,
                 duration=duration,
-                has_image=image is not None,
+                has_image=image is not None or stored_image is not None,
                 has_last_image=last_image is not None,
             )
         except ValueError as exc:
             raise ServiceError(str(exc)) from None
+    if reply_url:
+        try:
+            netguard.check_url(reply_url)
+        except netguard.UnsafeURL as exc:
+            raise ServiceError(str(exc)) from None
+    if account is not None and account.team_id != team.pk:
+        raise ServiceError("That account is not one of the team's.")
+    fields = {
+        "team": team,
+        "author": user,
+        "prompt": prompt,
+        "prompt_optimization": prompt_optimization,
+        "model": model,
+        "resolution": resolution,
+        "requested_duration": duration,
+        "requested_account": account,
+        "max_jobs": max_jobs,
+        "reply_url": reply_url,
+        "reply_ref": reply_ref,
+        "reply_state": "waiting" if reply_url else "",
+        "tracked": via_api,
+        "origin": origin[:200],
+        "message": f"Waiting for a free slot on {account.name}"
+        if account
+        else "Waiting for a free slot",
+    }
+    if via_api and team.api_strict:
+        return _submit_strict(fields, image=stored_image)
     stored: list[PromptImage] = []
     try:
         with transaction.atomic():
-            first = last = None
+            if via_api:
+                _check_queue_limits(team, user)
+            first, last = stored_image, None
             if image is not None:
                 first = image_store(team=team, user=user, image=image, original_name=image_name)
                 stored.append(first)
@@ -295,24 +350,99 @@ def video_submit(
                     team=team, user=user, image=last_image, original_name=last_image_name
                 )
                 stored.append(last)
-            video = Video.objects.create(
-                team=team,
-                author=user,
-                prompt=prompt,
-                prompt_optimization=prompt_optimization,
-                image=first,
-                last_image=last,
-                model=model,
-                resolution=resolution,
-                requested_duration=duration,
-                message="Waiting for a free slot",
-            )
+            video = Video.objects.create(image=first, last_image=last, **fields)
             dispatch_request(reason=f"dispatch after video {video.pk}")
     except BaseException:
         for record in stored:
             record.file.delete(save=False)
         raise
     return video
+
+
+def _check_queue_limits(team: Team, user: AbstractBaseUser) -> None:
+    """Queue mode's only refusal. The team row lock serialises creates within a team, so two
+    scripts submitting at the same moment cannot both take the last place (count-then-insert)."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    active = Video.objects.filter(team=team, status__in=Video.ACTIVE)
+    team_limit = team.team_queue_limit or settings.API_TEAM_QUEUE_LIMIT
+    user_limit = team.user_queue_limit or settings.API_USER_QUEUE_LIMIT
+    mine = active.filter(author=user)
+    if mine.count() >= user_limit:
+        raise QueueFull(
+            f"You have {user_limit} videos queued or running, your limit; "
+            "try again when some have finished.",
+            running=list(mine.filter(status__in=Video.RUNNING).select_related("account")),
+        )
+    if active.count() >= team_limit:
+        raise QueueFull(
+            f"{team.name} has {team_limit} videos queued or running, the team's limit; "
+            "try again when some have finished.",
+            running=list(active.filter(status__in=Video.RUNNING).select_related("account")),
+        )
+
+
+def _submit_strict(fields: dict, *, image: PromptImage | None) -> Video:
+    """Strict mode, as useapi.net works: the video takes a slot now or the request is refused.
+
+    The slot is claimed under the accounts' row locks (no two creates take the last slot), the
+    claim commits, then the create goes upstream in this request. A refusal (busy, moderated,
+    invalid) deletes the row, so a refused request leaves nothing behind.
+    """
+    from videos import scheduler
+
+    team, wanted, max_jobs = fields["team"], fields["requested_account"], fields["max_jobs"]
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = ProviderAccount.objects.select_for_update().filter(team=team, enabled=True)
+        if wanted is not None:
+            candidates = candidates.filter(pk=wanted.pk)
+        free = [
+            a
+            for a in candidates.order_by("pk")
+            if scheduler.account_has_room(a, max_jobs=max_jobs, now=now)
+        ]
+        if not free:
+            running = list(
+                Video.objects.filter(team=team, status__in=Video.RUNNING, upstream_finished_at=None)
+                .filter(**({"account": wanted} if wanted else {}))
+                .select_related("account")
+                .order_by("submitted_at")
+            )
+            who = (
+                f"Account {wanted.pk} ({wanted.name})"
+                if wanted
+                else f"Every account of {team.name}"
+            )
+            limit = f"maxJobs {max_jobs}" if max_jobs else "its maxJobs"
+            raise QueueFull(f"{who} is busy executing {limit} videos", running=running)
+        account = free[0]
+        video = Video.objects.create(image=image, **fields)
+        Video.objects.filter(pk=video.pk).update(**scheduler.claim_fields(account, now))
+        scheduler.claim_start(account, video.pk, 1, now)
+    if account.is_remote:
+        scheduler.video_send(video_id=video.pk, attempt=1)
+    video.refresh_from_db()
+    if video.status == Video.Status.MODERATED:
+        _discard(video, Refused(video.error or "The prompt was refused by moderation."))
+    if video.status == Video.Status.FAILED:
+        _discard(video, ServiceError(f"The upstream refused the video: {video.error}"))
+    if video.status == Video.Status.QUEUED and not video.retry_at:
+        # Put back by a rate limit, a paused or a rejected account: in strict mode that is a
+        # "try again later", unless a dispatcher has taken it up again in the meantime.
+        if Video.objects.filter(pk=video.pk, status=Video.Status.QUEUED).delete()[0]:
+            raise QueueFull(
+                f"{account.name} is busy upstream: {video.message}", upstream=video.message
+            )
+        video.refresh_from_db()
+    return video
+
+
+def _discard(video: Video, error: ServiceError):
+    names = [f.name for f in (video.file, video.poster) if f]
+    Video.objects.filter(pk=video.pk).delete()
+    for name in names:
+        default_storage.delete(name)
+    raise error
 
 
 def video_cancel(*, video: Video, by: AbstractBaseUser) -> bool:
@@ -334,6 +464,124 @@ def video_delete(*, video: Video) -> None:
     with transaction.atomic():
         Video.objects.filter(pk=video.pk).delete()
         transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
+
+
+def video_untrack(*, video: Video) -> bool:
+    """DELETE scheduler/{id}: the API stops tracking a running video, so no callback is sent
+    for it; the video itself carries on. False if it was not being tracked."""
+    return bool(
+        Video.objects.filter(pk=video.pk, tracked=True, status__in=Video.ACTIVE).update(
+            tracked=False, reply_state=""
+        )
+    )
+
+
+def image_delete(*, image: PromptImage) -> None:
+    """DELETE files/{fileID}. Refused while a video that has not finished uses the image."""
+    waiting = Video.objects.filter(status__in=Video.ACTIVE).filter(
+        Q(image=image) | Q(last_image=image)
+    )
+    if waiting.exists():
+        raise ServiceError("A video that has not finished uses this image; delete it afterwards.")
+    name = image.file.name
+    with transaction.atomic():
+        PromptImage.objects.filter(pk=image.pk).delete()
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+# API tokens and the team's API settings
+
+
+def api_token_create(*, user: AbstractBaseUser, team: Team, name: str) -> tuple[ApiToken, str]:
+    """A new personal token acting for `user` in `team`. Returns the token in clear: only its
+    hash is kept, so it can be shown this once."""
+    if not Membership.objects.filter(user=user, team=team).exists():
+        raise ServiceError(f"{user.get_username()} is not in {team.name}.")
+    name = name.strip() or "API token"
+    raw = "st_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, team=team, name=name[:100], token_hash=token_hash(raw), prefix=raw[:10]
+    )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+
+
+@dataclass
+class RateCheck:
+    allowed: bool
+    retry_after: int = 0
+
+
+def api_token_use(*, token: ApiToken) -> RateCheck:
+    """Records a request on the token (last use, and the rate limit's fixed-window count).
+
+    Counting is one conditional UPDATE per request: a read-then-write would let two requests
+    at the same moment both take the window's last place.
+    """
+    window_seconds = settings.API_RATE_WINDOW_SECONDS
+    now = timezone.now()
+    window = int(now.timestamp() // window_seconds)
+    mine = ApiToken.objects.filter(pk=token.pk)
+    counted = mine.filter(rate_window=window).update(
+        rate_count=F("rate_count") + 1, last_used_at=now
+    ) or mine.exclude(rate_window=window).update(rate_window=window, rate_count=1, last_used_at=now)
+    if not counted:  # another request opened the window between our two statements
+        mine.update(rate_count=F("rate_count") + 1, last_used_at=now)
+    count = mine.values_list("rate_count", flat=True).first() or 0
+    if count <= settings.API_RATE_LIMIT:
+        return RateCheck(True)
+    return RateCheck(False, retry_after=int((window + 1) * window_seconds - now.timestamp()) + 1)
+
+
+def team_api_settings(
+    *,
+    team: Team,
+    api_strict: bool,
+    webhook_progress: bool,
+    user_queue_limit: int | None,
+    team_queue_limit: int | None,
+) -> Team:
+    Team.objects.filter(pk=team.pk).update(
+        api_strict=api_strict,
+        webhook_progress=webhook_progress,
+        user_queue_limit=user_queue_limit,
+        team_queue_limit=team_queue_limit,
+    )
+    team.refresh_from_db()
+    return team
+
+
+def team_webhook_secret(*, team: Team) -> str:
+    """The team's signing secret, made on first use."""
+    if not team.webhook_secret:
+        from videos.webhook_signing import new_secret
+
+        with transaction.atomic():
+            locked = Team.objects.select_for_update().get(pk=team.pk)
+            if not locked.webhook_secret:
+                locked.webhook_secret = new_secret()
+                locked.save(update_fields=["webhook_secret"])
+        team.refresh_from_db()
+    return team.webhook_secret
+
+
+def team_webhook_rotate(*, team: Team) -> str:
+    """A new signing secret; the old one keeps signing beside it for a day (see callbacks)."""
+    from videos.webhook_signing import new_secret
+
+    with transaction.atomic():
+        locked = Team.objects.select_for_update().get(pk=team.pk)
+        locked.webhook_secret_previous = locked.webhook_secret
+        locked.webhook_secret = new_secret()
+        locked.webhook_rotated_at = timezone.now()
+        locked.save(
+            update_fields=["webhook_secret", "webhook_secret_previous", "webhook_rotated_at"]
+        )
+    team.refresh_from_db()
+    return team.webhook_secret
 
 
 # Provider accounts (team admins only; views check that through access.py)

@@ -1,0 +1,337 @@
+"""The SSRF guard: which callback URLs we refuse, and that a send goes only where we checked.
+
+Nothing here reaches the internet: refused and accepted URLs are IP literals (or `localhost`),
+which getaddrinfo answers without DNS, and every POST goes to a server on 127.0.0.1.
+"""
+
+import datetime
+import http.server
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from videos.netguard import Answer, DeliveryFailed, UnsafeURL, check_url, post_json
+
+
+@pytest.fixture(autouse=True)
+def guard_settings(settings):
+    # Known defaults whatever the environment says; tests that need more set them.
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_TIMEOUT_SECONDS = 5.0
+    return settings
+
+
+@dataclass
+class Receiver:
+    server: http.server.ThreadingHTTPServer
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+
+@pytest.fixture
+def receiver_factory() -> Iterator:
+    started: list[Receiver] = []
+
+    def start() -> Receiver:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append((self.path, dict(self.headers), body))
+                self.send_response(receiver.status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                receiver.arrived.set()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        receiver = Receiver(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+        threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+
+@pytest.fixture
+def receiver(receiver_factory) -> Receiver:
+    return receiver_factory()
+
+
+REFUSED = [
+    ("http://127.0.0.1/hook", "loopback"),
+    ("http://[::1]/hook", "loopback"),
+    ("http://0.0.0.0/hook", "unspecified"),
+    ("http://10.1.2.3/hook", "private"),
+    ("http://172.16.0.1/hook", "private"),
+    ("http://192.168.1.1/hook", "private"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://100.64.0.1/hook", "carrier-grade NAT"),
+    ("http://224.0.0.1/hook", "multicast"),
+    ("http://[::ffff:10.0.0.1]/hook", "private"),
+    ("http://[::ffff:127.0.0.1]/hook", "loopback"),
+    ("http://[64:ff9b::a00:1]/hook", "NAT64"),
+    ("http://[2002:a00:1::1]/hook", "private"),  # 6to4 around 10.0.0.1
+    ("http://2130706433/hook", "loopback"),  # decimal 127.0.0.1
+    ("http://0x7f.1/hook", "loopback"),  # hex/short 127.0.0.1
+    ("http://017700000001/hook", "loopback"),  # octal 127.0.0.1
+    ("http://localhost/hook", "loopback"),
+]
+
+
+@pytest.mark.parametrize(("url", "kind"), REFUSED)
+def test_it_refuses_an_internal_address(url, kind):
+    with pytest.raises(UnsafeURL) as caught:
+        check_url(url)
+    message = str(caught.value)
+    assert message.startswith("replyUrl ")
+    assert kind in message
+    assert message.endswith("callbacks go only to public addresses.")
+
+
+def test_it_names_the_address_and_what_to_fix():
+    with pytest.raises(UnsafeURL) as caught:
+        check_url("http://127.0.0.1:8000/hook")
+    assert str(caught.value) == (
+        "replyUrl points at 127.0.0.1, a loopback address; callbacks go only to public addresses."
+    )
+
+
+def test_it_says_which_name_resolved_to_the_address():
+    with pytest.raises(UnsafeURL, match=r"host 2130706433 resolves to 127\.0\.0\.1"):
+        check_url("http://2130706433/")
+
+
+def test_it_uses_the_field_name_in_the_message():
+    with pytest.raises(UnsafeURL, match=r"^callbackUrl points at 10\.0\.0\.1"):
+        check_url("http://10.0.0.1/", field="callbackUrl")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://93.184.215.14/hook",
+        "https://93.184.215.14:8443/hook?a=1",
+        "https://[2606:4700::1111]/x",
+    ],
+)
+def test_it_accepts_a_public_address(url):
+    check_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://93.184.215.14/hook", "must start with https://"),
+        ("file:///etc/passwd", "must start with https://"),
+        ("93.184.215.14/hook", "must start with https://"),
+        ("http:///hook", "has no host"),
+        ("https://user:pass@93.184.215.14/hook", "user name or password"),
+        ("https://user@93.184.215.14/hook", "user name or password"),
+        ("https://93.184.215.14:99999/hook", "not a valid URL"),
+        ("https://93.184.215.14/a\nb", "control characters"),
+        ("https://93.184.215.14/" + "a" * 1024, "longer than 1024"),
+    ],
+)
+def test_it_refuses_a_malformed_url(url, message):
+    with pytest.raises(UnsafeURL, match=message):
+        check_url(url)
+
+
+def test_it_refuses_a_name_that_cannot_be_resolved():
+    # Longer than DNS allows (253 characters), so the resolver fails without sending a query.
+    too_long = ".".join(["a" * 63] * 5)
+    with pytest.raises(UnsafeURL, match=f"host {too_long} cannot be resolved"):
+        check_url(f"https://{too_long}/hook")
+
+
+def test_it_refuses_http_when_only_https_is_allowed(settings):
+    settings.WEBHOOK_ALLOW_HTTP = False
+    with pytest.raises(UnsafeURL, match="must use https://"):
+        check_url("http://93.184.215.14/hook")
+    check_url("https://93.184.215.14/hook")
+
+
+def test_the_allow_list_opens_a_local_network(settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    check_url("http://127.0.0.1:8000/hook")
+    check_url("http://[::ffff:127.0.0.1]:8000/hook")
+    with pytest.raises(UnsafeURL):
+        check_url("http://10.0.0.1/hook")
+
+
+def test_it_delivers_the_body_with_the_urls_host_header(settings, receiver):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+    answer = post_json(
+        f"http://127.0.0.1:{receiver.port}/hook?team=1",
+        body=b'{"id": 7}',
+        headers={"webhook-id": "msg_1"},
+    )
+
+    assert answer == Answer(status=200, body="ok")
+    assert receiver.arrived.is_set()
+    [(path, headers, body)] = receiver.requests
+    assert path == "/hook?team=1"
+    assert body == b'{"id": 7}'
+    assert headers["Host"] == f"127.0.0.1:{receiver.port}"
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"] == "Studio-Webhooks/1"
+    assert headers["webhook-id"] == "msg_1"
+
+
+def test_it_connects_to_the_checked_address_but_keeps_the_host_name(settings, receiver):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+    # 2130706433 is 127.0.0.1 to getaddrinfo: the request goes to the IP, Host stays the name.
+    answer = post_json(f"http://2130706433:{receiver.port}/hook", body=b"{}", headers={})
+
+    assert answer.status == 200
+    [(_, headers, _)] = receiver.requests
+    assert headers["Host"] == f"2130706433:{receiver.port}"
+
+
+def test_it_returns_a_redirect_without_following_it(settings, receiver_factory):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    target = receiver_factory()
+    redirecting = receiver_factory()
+    redirecting.status = 302
+    redirecting.headers = {"Location": f"http://127.0.0.1:{target.port}/elsewhere"}
+
+    answer = post_json(f"http://127.0.0.1:{redirecting.port}/hook", body=b"{}", headers={})
+
+    assert answer == Answer(status=302, body="ok")
+    assert len(redirecting.requests) == 1
+    # post_json is synchronous: had it followed the redirect, the target would have its request.
+    assert target.requests == []
+
+
+def test_it_caps_the_response_body(settings, receiver_factory):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+    class Chatty(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"\xff" + b"x" * 200_000)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Chatty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        answer = post_json(f"http://127.0.0.1:{server.server_address[1]}/", body=b"{}", headers={})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert answer.status == 500
+    assert len(answer.body) == 2000
+    assert answer.body.startswith("\ufffdxxx")
+
+
+def test_a_receiver_that_is_down_gives_delivery_failed(settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    # A bound socket that never listens: the port stays ours and every connect is refused.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        with pytest.raises(DeliveryFailed, match="connection refused"):
+            post_json(f"http://127.0.0.1:{port}/hook", body=b"{}", headers={})
+
+
+def test_it_refuses_to_post_to_a_local_receiver_without_the_allow_list(receiver):
+    with pytest.raises(UnsafeURL, match="loopback"):
+        post_json(f"http://127.0.0.1:{receiver.port}/hook", body=b"{}", headers={})
+    with pytest.raises(UnsafeURL, match="loopback"):
+        post_json(f"http://localhost:{receiver.port}/hook", body=b"{}", headers={})
+
+    assert receiver.requests == []
+    assert not receiver.arrived.is_set()
+
+
+def test_it_checks_the_certificate_of_an_https_receiver(settings, tmp_path):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    cert, key = _self_signed_certificate(tmp_path, "127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    handshake_seen = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # never reached: the client refuses the certificate
+            self.send_response(200)
+            self.end_headers()
+
+    class TLSServer(http.server.ThreadingHTTPServer):
+        def get_request(self):
+            sock, address = super().get_request()
+            handshake_seen.set()
+            return context.wrap_socket(sock, server_side=True), address
+
+        def handle_error(self, request, client_address) -> None:
+            pass  # the client aborting the handshake is the expected outcome
+
+    server = TLSServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(DeliveryFailed, match="TLS"):
+            post_json(f"https://127.0.0.1:{server.server_address[1]}/", body=b"{}", headers={})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert handshake_seen.is_set()
+
+
+def _self_signed_certificate(directory, ip: str) -> tuple[str, str]:
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ip)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
