@@ -1,6 +1,7 @@
 """The REST API under /v1/minimax/: useapi.net's MiniMax API (seeds/000 and
 reference/useapi-minimax.md), served by the studio, so a script written for useapi.net runs
-against it with only its base URL and token changed. Views are thin: parse with a form, call one service or selector, answer JSON.
+against it with only its base URL and token changed. Views are thin: parse with a form, call
+one service or selector, answer JSON.
 
 Every answer that is not a success is `{"error": "...", "code": N}` with a message that says what
 to fix; lookups go through access.py, scoped to the token's team (another team's id is a 404).
