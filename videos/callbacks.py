@@ -129,8 +129,12 @@ def callback_send(*, delivery_id: int) -> str | None:
         pk=delivery.pk, state=State.PENDING, next_attempt_at=delivery.next_attempt_at
     ).update(next_attempt_at=now + timedelta(seconds=SEND_CLAIM_SECONDS)):
         return None
-    video = Video.objects.select_related(*_RELATED).filter(pk=delivery.video_id).first()
-    # Fresh links at each attempt; a deleted video's callback goes out as it was queued.
+    # A final callback gets fresh links at each attempt (they expire; the video's state does
+    # not change any more). A progress callback reports the moment it was queued for, and a
+    # deleted video's callback goes out as it was queued.
+    video = None
+    if delivery.event == Event.FINAL:
+        video = Video.objects.select_related(*_RELATED).filter(pk=delivery.video_id).first()
     body = _body(video, delivery.event) if video is not None else delivery.payload.encode()
     headers = webhook_signing.headers(
         team_signing_secrets(delivery.team),
