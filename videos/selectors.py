@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Q
+from django.http import Http404
 from django.utils import timezone
 
 from videos.models import (
+    ApiToken,
     Invite,
     Membership,
     PromptImage,
@@ -15,6 +17,7 @@ from videos.models import (
     Team,
     UpstreamCall,
     Video,
+    WebhookDelivery,
 )
 
 
@@ -123,10 +126,14 @@ def account_slots(*, team: Team) -> tuple[list[AccountSlots], int]:
     team's queue, which any enabled account may take from. Four queries whatever the size."""
     accounts = list(ProviderAccount.objects.filter(team=team).order_by("kind", "name"))
     running: dict[int, list[Video]] = {a.pk: [] for a in accounts}
-    for video in (
-        Video.objects.filter(team=team, status__in=Video.RUNNING, upstream_finished_at=None)
-        .select_related("author")
-        .order_by("submitted_at")
+    for video in sorted(
+        active_videos(
+            Video.objects.filter(team=team, upstream_finished_at=None).select_related(
+                "author", "account"
+            ),
+            statuses=Video.RUNNING,
+        ),
+        key=lambda v: (v.submitted_at or v.created_at, v.pk),
     ):
         running.setdefault(video.account_id, []).append(video)
     since = timezone.now() - timedelta(minutes=1)
@@ -185,8 +192,39 @@ def account_running(*, account: ProviderAccount) -> int:
 
 def tracked_videos(*, team: Team) -> list[Video]:
     """GET scheduler/: the API's videos that have not ended and are still tracked."""
+    videos = active_videos(Video.objects.filter(team=team, tracked=True).select_related("account"))
+    return sorted(videos, key=lambda v: v.pk)
+
+
+def active_videos(videos, *, statuses=Video.ACTIVE) -> list:
+    """The rows of `videos` (a team's) in `statuses` (not ended), one indexed read per status.
+
+    `status IN (four values)` looks cheap but is not on SQLite once ANALYZE has run: its
+    statistics say a status matches a fifth of the table, so it scans the team's whole history
+    (18 ms at 100,000 videos and growing, bench/api.py). Equality on (team, status) always uses
+    the index, and the active rows are few. Sorting is the caller's, for the same reason.
+    """
+    return [row for status in statuses for row in videos.filter(status=status)]
+
+
+# API tokens and webhooks
+
+
+def user_api_tokens(*, user, team: Team) -> list[ApiToken]:
+    """The user's own tokens in the team, newest first, revoked ones included."""
     return list(
-        Video.objects.filter(team=team, tracked=True, status__in=Video.ACTIVE)
-        .select_related("account")
-        .order_by("id")
+        ApiToken.objects.filter(user=user, team=team).select_related("team").order_by("-id")
     )
+
+
+def team_deliveries(*, team: Team, limit: int = 50) -> list[WebhookDelivery]:
+    return list(WebhookDelivery.objects.filter(team=team).order_by("-id")[:limit])
+
+
+def delivery_for_admin(*, team: Team, delivery_id: int) -> WebhookDelivery:
+    """One of the team's deliveries; another team's is a 404, like every lookup in access.py.
+    The caller has checked that the user is the team's admin."""
+    try:
+        return WebhookDelivery.objects.get(pk=delivery_id, team=team)
+    except WebhookDelivery.DoesNotExist:
+        raise Http404("No such delivery.") from None
