@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from videos.models import Invite, Membership, PromptImage, ProviderAccount, Team, Video
+from videos.models import (
+    ApiToken,
+    Invite,
+    Membership,
+    PromptImage,
+    ProviderAccount,
+    Team,
+    Video,
+    WebhookDelivery,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -11,8 +20,10 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "api_strict", "created_at"]
     inlines = [MembershipInline]
+    # The signing secrets are shown to the team's admins on its Webhooks page, not here.
+    exclude = ["webhook_secret", "webhook_secret_previous"]
 
 
 @admin.register(ProviderAccount)
@@ -27,7 +38,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
 class VideoAdmin(admin.ModelAdmin):
     list_display = ["id", "team", "author", "status", "percent", "account", "created_at"]
     list_filter = ["status", "team"]
-    raw_id_fields = ["author", "image", "account"]
+    raw_id_fields = ["author", "image", "last_image", "account", "requested_account"]
     search_fields = ["prompt"]
 
 
@@ -40,3 +51,18 @@ class PromptImageAdmin(admin.ModelAdmin):
 class InviteAdmin(admin.ModelAdmin):
     list_display = ["label", "team", "role", "created_at", "expires_at", "accepted_at"]
     exclude = ["token_hash"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "user", "team", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["team"]
+    exclude = ["token_hash"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "team", "event", "state", "attempts", "last_status", "created_at"]
+    list_filter = ["state", "event"]
+    raw_id_fields = ["video"]
