@@ -128,7 +128,7 @@ def _base(request: HttpRequest) -> str:
 
 def _body(request: HttpRequest) -> dict:
     """The request's fields, from JSON or a form body; too large or malformed is a 400."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    length = _content_length(request)
     if request.content_type == "multipart/form-data" or (
         request.content_type == "application/x-www-form-urlencoded"
     ):
@@ -159,6 +159,12 @@ def _body(request: HttpRequest) -> dict:
     if not isinstance(data, dict):
         raise ApiError(400, 'The body must be a JSON object, e.g. {"prompt": "..."}.')
     return data
+
+
+def _content_length(request: HttpRequest) -> int:
+    # Django itself reads a malformed Content-Length as 0; so do we, rather than fail.
+    value = request.META.get("CONTENT_LENGTH") or "0"
+    return int(value) if value.isdigit() else 0
 
 
 def _parsed(form: ApiForm) -> dict:
@@ -283,7 +289,7 @@ def files(request, caller: ApiCaller):
         base = _base(request)
         return JsonResponse({"files": [records.file_record(i, base=base) for i in images]})
     upload, name, content_type = _upload(request)
-    size = upload.size if hasattr(upload, "size") else int(request.META.get("CONTENT_LENGTH") or 0)
+    size = upload.size if hasattr(upload, "size") else _content_length(request)
     try:
         clean = clean_image(upload, name=name, content_type=content_type, size=size or None)
     except ImageRejected as exc:
