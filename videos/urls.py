@@ -29,6 +29,21 @@ urlpatterns = [
     path("team/accounts/<int:account_id>/resume", views.account_resume, name="account_resume"),
     path("team/accounts/<int:account_id>/delete", views.account_delete, name="account_delete"),
     path("team/accounts/<int:account_id>/test", views.account_test, name="account_test"),
+    path("team/webhooks/", views.webhooks, name="webhooks"),
+    path("team/webhooks/settings", views.team_api_settings, name="team_api_settings"),
+    path("team/webhooks/rotate", views.webhook_rotate, name="webhook_rotate"),
+    path(
+        "team/webhooks/deliveries/<int:delivery_id>/redeliver",
+        views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
+    path("settings/api/", views.api_tokens, name="api_tokens"),
+    path("settings/api/tokens", views.api_token_create, name="api_token_create"),
+    path(
+        "settings/api/tokens/<int:token_id>/revoke",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("join/<str:token>", views.join, name="join"),
     path("hooks/minimax/<str:token>/", views.minimax_callback, name="minimax_callback"),
 ]

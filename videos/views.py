@@ -8,12 +8,22 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from videos import access, scheduler, selectors, services
-from videos.forms import AccountForm, InviteForm, JoinForm, RoleForm, SwitchTeamForm, VideoForm
+from videos import access, callbacks, scheduler, selectors, services
+from videos.forms import (
+    AccountForm,
+    ApiTokenForm,
+    InviteForm,
+    JoinForm,
+    RoleForm,
+    SwitchTeamForm,
+    TeamApiForm,
+    VideoForm,
+)
 from videos.streaming import serve_file
 
 
@@ -381,6 +391,124 @@ def account_test(request, account_id: int):
     else:
         messages.error(request, f"{account.name}: connection failed. {result.message}")
     return redirect("accounts")  # the top of the page, where the message is
+
+
+# API tokens (every member: their own tokens in the current team)
+
+
+@require_GET
+@login_required
+def api_tokens(request):
+    membership = access.require_membership(request)
+    return render(request, "videos/api_tokens.html", _tokens_context(request, membership))
+
+
+def _tokens_context(request, membership, **extra) -> dict:
+    base = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+    return {
+        "tokens": selectors.user_api_tokens(user=request.user, team=membership.team),
+        "form": ApiTokenForm(),
+        "api_base": f"{base}/v1/minimax/",
+        "openapi_url": base + reverse("api_openapi"),
+        **extra,
+    }
+
+
+@never_cache  # the answer holds the token in clear; no cache or back button may keep it
+@require_POST
+@login_required
+def api_token_create(request):
+    membership = access.require_membership(request)
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        context = _tokens_context(request, membership, form=form)
+        return render(request, "videos/api_tokens.html", context, status=400)
+    token, raw = services.api_token_create(
+        user=request.user, team=membership.team, name=form.cleaned_data["name"]
+    )
+    context = _tokens_context(request, membership, new_token=token, raw_token=raw)
+    return render(request, "videos/api_tokens.html", context)
+
+
+@require_POST
+@login_required
+def api_token_revoke(request, token_id: int):
+    token = access.get_token_for_owner(request.user, token_id)
+    services.api_token_revoke(token=token)
+    messages.success(request, f"{token.name} ({token.prefix}…) no longer works.")
+    return redirect("api_tokens")
+
+
+# Webhooks and API settings (team admins)
+
+
+@never_cache  # shows the signing secret
+@require_GET
+@login_required
+def webhooks(request):
+    """The team's API settings, signing secret and recent deliveries. The deliveries part is
+    polled, and that request has no side effects (the full page makes the secret on first use)."""
+    membership = access.require_admin(request)
+    deliveries = selectors.team_deliveries(team=membership.team)
+    if request.htmx:
+        return render(request, "videos/webhooks.html#deliveries", {"deliveries": deliveries})
+    return render(request, "videos/webhooks.html", _webhooks_context(membership, deliveries))
+
+
+def _webhooks_context(membership, deliveries=None, **extra) -> dict:
+    team = membership.team
+    settings_form = TeamApiForm(
+        initial={
+            "api_strict": team.api_strict,
+            "webhook_progress": team.webhook_progress,
+            "user_queue_limit": team.user_queue_limit,
+            "team_queue_limit": team.team_queue_limit,
+        }
+    )
+    return {
+        "form": settings_form,
+        "secret": services.team_webhook_secret(team=team),
+        "previous_signs": len(callbacks.team_signing_secrets(team)) > 1,
+        "deliveries": selectors.team_deliveries(team=team) if deliveries is None else deliveries,
+        **extra,
+    }
+
+
+@require_POST
+@login_required
+def team_api_settings(request):
+    membership = access.require_admin(request)
+    form = TeamApiForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The API settings were not saved; see the form.")
+        context = _webhooks_context(membership, form=form)
+        return render(request, "videos/webhooks.html", context, status=400)
+    services.team_api_settings(team=membership.team, **form.cleaned_data)
+    messages.success(request, "API settings saved.")
+    return redirect("webhooks")
+
+
+@require_POST
+@login_required
+def webhook_rotate(request):
+    membership = access.require_admin(request)
+    services.team_webhook_rotate(team=membership.team)
+    messages.success(
+        request, "New signing secret. The old one keeps signing beside it for 24 hours."
+    )
+    return redirect("webhooks")
+
+
+@require_POST
+@login_required
+def webhook_redeliver(request, delivery_id: int):
+    membership = access.require_admin(request)
+    delivery = selectors.delivery_for_admin(team=membership.team, delivery_id=delivery_id)
+    callbacks.callback_redeliver(delivery=delivery)
+    messages.success(
+        request, f"{delivery.get_event_display()} callback {delivery.msg_id} is being sent again."
+    )
+    return redirect(reverse("webhooks") + "#deliveries")
 
 
 # Upstream callbacks (no session: MiniMax calls these; the token in the URL is the secret)
