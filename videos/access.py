@@ -134,9 +134,11 @@ def get_account_for_member(membership: Membership, account_ref: object) -> Provi
     """An account named by the API's `account`: its id, or its name, within the team."""
     accounts = ProviderAccount.objects.filter(team_id=membership.team_id)
     ref = str(account_ref).strip()
-    account = (accounts.filter(pk=int(ref)).first() if ref.isdigit() else None) or accounts.filter(
-        name=ref
-    ).first()
+    account = None
+    if ref.isascii() and ref.isdigit() and len(ref) <= 18:
+        account = accounts.filter(pk=int(ref)).first()
+    if account is None and "\x00" not in ref:  # PostgreSQL refuses NUL in a text comparison
+        account = accounts.filter(name=ref).first()
     if account is None:
         raise Http404(f"No account {ref!r} in {membership.team.name}.")
     return account

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import BaseUserCreationForm
@@ -220,13 +222,17 @@ class ApiBool(forms.Field):
         raise forms.ValidationError(f"must be true or false, not {value!r}")
 
 
+_WHOLE = re.compile(r"-?[0-9]{1,9}")
+
+
 class ApiInt(forms.IntegerField):
     def to_python(self, value):
         if value in (None, ""):
             return None
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise forms.ValidationError(f"must be a whole number, not {value!r}")
-        if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
+        if isinstance(value, str) and not _WHOLE.fullmatch(value.strip()):
             raise forms.ValidationError(f"must be a whole number, not {value!r}")
         return int(value)
 
@@ -288,7 +294,7 @@ class ApiVideoForm(ApiForm):
         value = self.cleaned_data.get("account")
         if value in (None, ""):
             return ""
-        if isinstance(value, bool) or not isinstance(value, str | int):
+        if isinstance(value, bool) or not isinstance(value, str | int) or "\x00" in str(value):
             raise forms.ValidationError("must be an account id (a string)")
         return str(value)
 
