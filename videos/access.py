@@ -147,20 +147,17 @@ def get_account_for_member(membership: Membership, account_ref: object) -> Provi
 def get_video_for_link(pk: int, *, membership: Membership | None) -> Video:
     """The video behind a signed link. The signature is the link's authority; a caller with a
     token (an expired link) must also be in the video's team."""
-    videos = Video.objects.all()
-    if membership is not None:
-        videos = videos.filter(team_id=membership.team_id)
-    try:
-        return videos.get(pk=pk)
-    except Video.DoesNotExist:
-        raise Http404("No such video.") from None
+    return _get_for_link(Video.objects.all(), pk, membership, "video")
 
 
 def get_image_for_link(pk: int, *, membership: Membership | None) -> PromptImage:
-    images = PromptImage.objects.all()
+    return _get_for_link(PromptImage.objects.all(), pk, membership, "image")
+
+
+def _get_for_link(queryset, pk: int, membership: Membership | None, what: str):
     if membership is not None:
-        images = images.filter(team_id=membership.team_id)
+        queryset = queryset.filter(team_id=membership.team_id)
     try:
-        return images.get(pk=pk)
-    except PromptImage.DoesNotExist:
-        raise Http404("No such image.") from None
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist:
+        raise Http404(f"No such {what}.") from None
