@@ -169,3 +169,34 @@ def test_a_redelivery_sends_the_same_message_again(cast, bob, receiver):
     assert send_due() == [D.DELIVERED]
     first, second = receiver.wait_for(2)
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == again.msg_id
+
+
+def test_a_create_without_a_reply_url_uses_the_teams_default(cast, bob, receiver):
+    services.team_api_settings(
+        team=cast.acme,
+        api_strict=False,
+        webhook_progress=False,
+        user_queue_limit=None,
+        team_queue_limit=None,
+        default_reply_url=receiver.url("/default"),
+    )
+    cast.acme.refresh_from_db()
+    video_id = bob.create(prompt="Default hook").json()["videoId"]
+    assert bob.get(f"videos/{video_id}").json()["replyUrl"] == receiver.url("/default")
+    bob.post("videos/cancel", {"videoId": video_id})
+    callbacks.callbacks_collect()
+    assert send_due() == [D.DELIVERED]
+    assert receiver.wait_for(1)[0].path == "/default"
+
+
+def test_the_default_reply_url_must_be_public_too(cast, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    with pytest.raises(services.ServiceError, match=r"default replyUrl points at 10\.1\.2\.3"):
+        services.team_api_settings(
+            team=cast.acme,
+            api_strict=False,
+            webhook_progress=False,
+            user_queue_limit=None,
+            team_queue_limit=None,
+            default_reply_url="http://10.1.2.3/hook",
+        )

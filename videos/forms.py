@@ -404,6 +404,13 @@ class TeamApiForm(forms.Form):
         label="Progress callbacks",
         help_text="Also call replyUrl while a video runs, not only when it ends.",
     )
+    default_reply_url = forms.CharField(
+        required=False,
+        max_length=1024,
+        label="Default replyUrl",
+        help_text="Called for API videos whose create names no replyUrl. Public addresses only.",
+        widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/studio"}),
+    )
     user_queue_limit = forms.IntegerField(
         required=False,
         min_value=1,

@@ -26,6 +26,8 @@ class Team(models.Model):
     webhook_rotated_at = models.DateTimeField(null=True, blank=True)
     # Also call replyUrl while a video runs (status changes), not only when it ends.
     webhook_progress = models.BooleanField(default=False)
+    # The replyUrl of an API create that names none (useapi.net keeps one per account).
+    default_reply_url = models.CharField(max_length=1024, blank=True, default="")
 
     def __str__(self) -> str:
         return self.name

@@ -313,6 +313,9 @@ def video_submit(
             netguard.check_url(reply_url)
         except netguard.UnsafeURL as exc:
             raise ServiceError(str(exc)) from None
+    elif via_api:
+        # Checked when it was saved, and again at each send: a create is not refused for it.
+        reply_url = team.default_reply_url
     if account is not None and account.team_id != team.pk:
         raise ServiceError("That account is not one of the team's.")
     fields = {
@@ -551,12 +554,20 @@ def team_api_settings(
     webhook_progress: bool,
     user_queue_limit: int | None,
     team_queue_limit: int | None,
+    default_reply_url: str = "",
 ) -> Team:
+    default_reply_url = default_reply_url.strip()
+    if default_reply_url:
+        try:
+            netguard.check_url(default_reply_url, field="The default replyUrl")
+        except netguard.UnsafeURL as exc:
+            raise ServiceError(str(exc)) from None
     Team.objects.filter(pk=team.pk).update(
         api_strict=api_strict,
         webhook_progress=webhook_progress,
         user_queue_limit=user_queue_limit,
         team_queue_limit=team_queue_limit,
+        default_reply_url=default_reply_url,
     )
     team.refresh_from_db()
     return team

@@ -463,6 +463,7 @@ def _webhooks_context(membership, deliveries=None, **extra) -> dict:
             "webhook_progress": team.webhook_progress,
             "user_queue_limit": team.user_queue_limit,
             "team_queue_limit": team.team_queue_limit,
+            "default_reply_url": team.default_reply_url,
         }
     )
     return {
@@ -479,13 +480,17 @@ def _webhooks_context(membership, deliveries=None, **extra) -> dict:
 def team_api_settings(request):
     membership = access.require_admin(request)
     form = TeamApiForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "The API settings were not saved; see the form.")
-        context = _webhooks_context(membership, form=form)
-        return render(request, "videos/webhooks.html", context, status=400)
-    services.team_api_settings(team=membership.team, **form.cleaned_data)
-    messages.success(request, "API settings saved.")
-    return redirect("webhooks")
+    if form.is_valid():
+        try:
+            services.team_api_settings(team=membership.team, **form.cleaned_data)
+        except services.ServiceError as exc:
+            form.add_error("default_reply_url", str(exc))
+        else:
+            messages.success(request, "API settings saved.")
+            return redirect("webhooks")
+    messages.error(request, "The API settings were not saved; see the form.")
+    context = _webhooks_context(membership, form=form)
+    return render(request, "videos/webhooks.html", context, status=400)
 
 
 @require_POST
