@@ -2,6 +2,7 @@
 while the receiver is down, never sent to an address callbacks may not reach."""
 
 import pytest
+from django.utils import timezone
 
 from tests.receiver import Receiver
 from tests.test_api import api_for
@@ -200,3 +201,20 @@ def test_the_default_reply_url_must_be_public_too(cast, settings):
             team_queue_limit=None,
             default_reply_url="http://10.1.2.3/hook",
         )
+
+
+def test_a_host_that_does_not_resolve_at_send_time_is_tried_again(cast):
+    # A name longer than DNS allows: the resolver refuses it without asking any server, as it
+    # would answer while DNS is down.
+    host = ".".join(["a" * 63] * 5)
+    delivery = WebhookDelivery.objects.create(
+        team=cast.acme,
+        event=WebhookDelivery.Event.FINAL,
+        url=f"https://{host}/hook",
+        msg_id="msg_unresolvable",
+        payload="{}",
+        next_attempt_at=timezone.now(),
+    )
+    assert send_due() == [D.PENDING]
+    delivery.refresh_from_db()
+    assert "cannot be resolved" in delivery.last_error and delivery.next_attempt_at

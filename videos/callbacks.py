@@ -145,6 +145,8 @@ def callback_send(*, delivery_id: int) -> str | None:
     attempt = {"attempts": delivery.attempts + 1, "last_attempt_at": now, "payload": body.decode()}
     try:
         answer = netguard.post_json(delivery.url, body=body, headers=headers)
+    except netguard.Unresolvable as exc:
+        return _retry(delivery, error=str(exc), status=None, **attempt)
     except netguard.UnsafeURL as exc:
         return _finish(delivery, State.BLOCKED, last_error=str(exc), last_status=None, **attempt)
     except netguard.DeliveryFailed as exc:

@@ -33,6 +33,11 @@ class UnsafeURL(ValueError):
     """A URL we refuse to call; str() is shown to the user as is."""
 
 
+class Unresolvable(UnsafeURL):
+    """The host has no address now. Refused when a URL is given; at send time DNS may only be
+    failing for a while, so a delivery tries again rather than giving up."""
+
+
 @dataclass
 class Answer:
     status: int
@@ -54,12 +59,12 @@ def resolve_checked(url: str, *, field: str = "replyUrl") -> tuple[urllib.parse.
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise UnsafeURL(
+        raise Unresolvable(
             f"{field} host {host} cannot be resolved; check the spelling of the address."
         ) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise UnsafeURL(
+        raise Unresolvable(
             f"{field} host {host} cannot be resolved; check the spelling of the address."
         )
     for address in addresses:
