@@ -189,6 +189,11 @@ def test_it_refuses_a_body_that_is_not_a_json_object(cast, bob, raw, message):
     assert message in error_of(response, 400)
 
 
+def test_it_refuses_json_nested_too_deeply_to_read(cast, bob):
+    response = bob.post("videos/create", "[" * 60000, content_type="application/json")
+    assert "nests too deeply" in error_of(response, 400)
+
+
 def test_it_refuses_an_oversized_body(cast, bob, settings):
     settings.API_MAX_BODY_BYTES = 1000
     response = bob.create(prompt="x", replyRef="r" * 1000)
@@ -229,6 +234,14 @@ def test_it_pins_a_video_to_the_account_it_names(cast, bob):
     scheduler.videos_dispatch()
     pinned.refresh_from_db()
     assert pinned.account == second
+
+
+def test_naming_a_disabled_account_is_refused_rather_than_queued_for_ever(cast, bob):
+    account = ProviderAccount.objects.get(team=cast.acme)
+    ProviderAccount.objects.filter(pk=account.pk).update(enabled=False)
+    message = error_of(bob.create(prompt="x", account=str(account.pk)), 400)
+    assert f"account {account.pk} (Local renderer) is disabled" in message
+    assert not Video.objects.exists()
 
 
 def test_max_jobs_lowers_the_accounts_limit_for_that_video(cast, bob):
@@ -378,6 +391,10 @@ def test_a_raw_image_body_uploads_and_lists(cast, bob):
     listed = bob.get("files/").json()["files"]
     assert [f["fileID"] for f in listed] == [body["fileID"]]
     assert PromptImage.objects.get().team == cast.acme
+
+
+def test_a_bad_last_file_id_is_a_400_not_the_first_page_again(cast, bob):
+    assert "lastFileID" in error_of(bob.get("files/", lastFileID="nope"), 400)
 
 
 def test_a_multipart_image_uploads(cast, bob):

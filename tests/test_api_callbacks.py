@@ -2,6 +2,7 @@
 while the receiver is down, never sent to an address callbacks may not reach."""
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from tests.receiver import Receiver
@@ -142,17 +143,41 @@ def test_progress_callbacks_follow_status_changes_when_the_team_wants_them(cast,
     cast.acme.webhook_progress = True
     cast.acme.save()
     bob.create(prompt="Progress", replyUrl=receiver.url())
-    callbacks.callbacks_collect()
-    callbacks.callbacks_collect()  # nothing changed: nothing more to send
-    Video.objects.update(status=Video.Status.PROCESSING, percent=40)
+    for status, percent in [("queued", 0), ("queued", 0), ("processing", 40), ("completed", 100)]:
+        Video.objects.update(status=status, percent=percent)
+        callbacks.callbacks_collect()  # an unchanged state queues nothing new
+        send_due()
+    events = list(WebhookDelivery.objects.order_by("id").values_list("event", flat=True))
+    assert events == ["video.progress", "video.progress", "video.final"]
+    labels = [r.json()["statusLabel"] for r in receiver.wait_for(3)]
+    assert labels == ["queued", "processing", "completed"]
+
+
+def test_a_progress_callback_still_pending_when_the_video_ends_is_not_sent(cast, bob, receiver):
+    cast.acme.webhook_progress = True
+    cast.acme.save()
+    bob.create(prompt="Progress", replyUrl=receiver.url())
     callbacks.callbacks_collect()
     Video.objects.update(status=Video.Status.COMPLETED, percent=100)
     callbacks.callbacks_collect()
-    events = list(WebhookDelivery.objects.order_by("id").values_list("event", flat=True))
-    assert events == ["video.progress", "video.progress", "video.final"]
     send_due()
-    labels = [r.json()["statusLabel"] for r in receiver.wait_for(3)]
-    assert sorted(labels) == ["completed", "processing", "queued"]
+    (received,) = receiver.wait_for(1)
+    assert received.json()["event"] == "video.final"
+    progress = WebhookDelivery.objects.get(event="video.progress")
+    assert progress.state == D.FAILED and "has ended" in progress.last_error
+
+
+def test_a_send_that_kills_its_worker_every_time_is_given_up(cast, bob, settings):
+    settings.WEBHOOK_RETRY_SECONDS = [0]
+    cancelled_video_with_callback(bob, "http://127.0.0.1:9/hook")
+    callbacks.callbacks_collect()
+    delivery = WebhookDelivery.objects.get()
+    for _ in range(2):  # each attempt claimed, then its worker "dies": the claim runs out
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            attempts=F("attempts") + 1, next_attempt_at=timezone.now()
+        )
+    assert send_due() == [D.FAILED]
+    assert "stopped on each of 2 attempts" in WebhookDelivery.objects.get().last_error
 
 
 def test_a_video_without_a_reply_url_owes_nothing(cast, bob):

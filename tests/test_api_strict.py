@@ -99,7 +99,7 @@ def test_an_upstream_rate_limit_is_a_429_in_useapis_second_form(cast, strict, em
     response = strict.create(prompt="Too soon")
     assert response.status_code == 429
     body = response.json()
-    assert body["statusInfo"]["code"] == 1002 and "slow down" in body["statusInfo"]["message"]
+    assert body["statusInfo"]["code"] == 1500006 and "slow down" in body["statusInfo"]["message"]
     assert not Video.objects.exists()
     account.refresh_from_db()
     assert account.is_paused, "the account backs off as it would for a queued video"
@@ -132,3 +132,22 @@ def test_strict_mode_on_the_local_renderer_claims_a_slot_at_once(cast, strict):
     second = strict.create(prompt="Local two")
     assert second.status_code == 429
     assert records.video_id(video) in str(second.json()["runningVideos"])
+
+
+def test_a_refused_strict_create_owes_no_callback(cast, strict, emu, settings):
+    from videos import callbacks
+    from videos.models import WebhookDelivery
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    add_account(cast.acme, emu)
+    response = strict.create(prompt="A forbidden kite", replyUrl="http://127.0.0.1:9/hook")
+    assert response.status_code == 422
+    callbacks.callbacks_collect()
+    assert not WebhookDelivery.objects.exists()
+    kept = strict.create(prompt="A kite", replyUrl="http://127.0.0.1:9/hook").json()
+    assert Video.objects.get().reply_state == "waiting", kept
+
+
+def test_strict_mode_without_an_enabled_account_says_so(cast, strict):
+    message = error_of(strict.create(prompt="Nowhere to go"), 400)
+    assert "no enabled account" in message

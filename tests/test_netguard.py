@@ -89,6 +89,11 @@ REFUSED = [
     ("http://[::ffff:127.0.0.1]/hook", "loopback"),
     ("http://[64:ff9b::a00:1]/hook", "NAT64"),
     ("http://[2002:a00:1::1]/hook", "private"),  # 6to4 around 10.0.0.1
+    # Python calls these global; none is global unicast IPv6.
+    ("http://[64:ff9b:1::a9fe:a9fe]/hook", "reserved"),  # local-use NAT64 to 169.254.169.254
+    ("http://[::ffff:0:a00:1]/hook", "reserved"),  # SIIT around 10.0.0.1
+    ("http://[::127.0.0.1]/hook", "reserved"),  # IPv4-compatible
+    ("http://[fec0::1]/hook", "non-public"),  # site-local
     ("http://2130706433/hook", "loopback"),  # decimal 127.0.0.1
     ("http://0x7f.1/hook", "loopback"),  # hex/short 127.0.0.1
     ("http://017700000001/hook", "loopback"),  # octal 127.0.0.1
@@ -335,3 +340,11 @@ def _self_signed_certificate(directory, ip: str) -> tuple[str, str]:
         )
     )
     return str(cert_path), str(key_path)
+
+
+def test_an_internationalised_host_becomes_punycode_for_the_host_header(settings):
+    # The Host header must be ASCII; a Unicode name would fail inside http.client instead.
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    from videos.netguard import _parse
+
+    assert _parse("https://пример.рф:8443/hook", field="replyUrl")[1] == "xn--e1afmkfd.xn--p1ai"

@@ -38,6 +38,8 @@ from videos.openapi import openapi_document
 from videos.streaming import serve_file
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
+# The statusInfo codes of the seed's 422 (moderated) and upstream-429 examples.
+MODERATED, QUEUE_FULL = 1500001, 1500006
 
 
 class ApiError(Exception):
@@ -91,7 +93,11 @@ def api_view(*methods: str, admin: bool = False):
                 return _queue_full(exc)
             except services.Refused as exc:
                 return JsonResponse(
-                    {"error": str(exc), "statusInfo": _status_info(1026, str(exc)), "code": 422},
+                    {
+                        "error": str(exc),
+                        "statusInfo": _status_info(MODERATED, str(exc)),
+                        "code": 422,
+                    },
                     status=422,
                 )
             except (services.ServiceError, ValidationError) as exc:
@@ -104,12 +110,16 @@ def api_view(*methods: str, admin: bool = False):
 
 
 def _status_info(code: int, message: str) -> dict:
-    return {"code": code, "httpCode": 0, "message": message}
+    return {"code": code, "httpCode": 0, "message": message, "debugInfo": str(code)}
 
 
 def _queue_full(exc: services.QueueFull) -> JsonResponse:
     if exc.upstream:  # useapi.net's second flavour: the upstream itself said "too many"
-        body = {"error": str(exc), "statusInfo": _status_info(1002, exc.upstream), "code": 429}
+        body = {
+            "error": str(exc),
+            "statusInfo": _status_info(QUEUE_FULL, exc.upstream),
+            "code": 429,
+        }
     else:
         running: dict[str, list] = {}
         for video in exc.running:
@@ -156,6 +166,8 @@ def _body(request: HttpRequest) -> dict:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "The body nests too deeply to read; send a flat JSON object.") from None
     if not isinstance(data, dict):
         raise ApiError(400, 'The body must be a JSON object, e.g. {"prompt": "..."}.')
     return data
@@ -282,7 +294,11 @@ def video_cancel(request, caller: ApiCaller):
 def files(request, caller: ApiCaller):
     if request.method == "GET":
         data = _parsed(ApiFileListForm(request.GET.dict()))
-        before = records.parse_id(data["lastFileID"], "file") if data["lastFileID"] else None
+        before = None
+        if data["lastFileID"]:
+            before = records.parse_id(data["lastFileID"], "file")
+            if before is None:
+                raise ApiError(400, "lastFileID is not a file id (user:…-minimax:…-file:…).")
         images = selectors.image_list(
             team=caller.membership.team, before=before, limit=data["limit"] or 10
         )

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -27,9 +28,15 @@ from videos.models import Team, Video, WebhookDelivery
 log = logging.getLogger(__name__)
 State = WebhookDelivery.State
 Event = WebhookDelivery.Event
-# A send claims its row for this long; a sender killed mid-request is retried after it.
-SEND_CLAIM_SECONDS = 120
 PROGRESS_ATTEMPTS = 3
+# A delivery queued at creation is left to its own task for this long before the sweep sends it.
+FRESH_GRACE_SECONDS = 60
+
+
+def _claim_seconds() -> float:
+    # Longer than a worker may live with the task (django-q2's timeout), so a second sender never
+    # starts while the first is still talking to the receiver; a killed send is retried after.
+    return settings.Q_CLUSTER["timeout"] + 60
 
 
 def callbacks_collect() -> int:
@@ -95,7 +102,12 @@ def _queue(video: Video, event: str) -> WebhookDelivery:
 
 def callbacks_due() -> int:
     """Hands the deliveries whose retry has come to workers (the minute's safety net)."""
-    due = WebhookDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=timezone.now())
+    now = timezone.now()
+    due = WebhookDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+    # A fresh delivery already has its send task in the queue: only one that is still unsent
+    # after a while (its task lost, or the workers swamped) gets another.
+    fresh = now - timedelta(seconds=FRESH_GRACE_SECONDS)
+    due = due.filter(Q(attempts__gt=0) | Q(next_attempt_at__lte=fresh))
     ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:100])
     for delivery_id in ids:
         async_task("videos.tasks.send_callback", delivery_id, task_name=f"callback {delivery_id}")
@@ -124,11 +136,27 @@ def callback_send(*, delivery_id: int) -> str | None:
     if delivery is None:
         return None
     # Claimed by moving next_attempt_at on: a second task for the same row (the minute's sweep,
-    # a duplicate) matches nothing and returns, so one attempt is one request.
+    # a duplicate) matches nothing and returns, so one attempt is one request. The attempt is
+    # counted here, so a send that kills its worker every time still reaches the end of the
+    # schedule instead of being tried for ever.
     if not WebhookDelivery.objects.filter(
         pk=delivery.pk, state=State.PENDING, next_attempt_at=delivery.next_attempt_at
-    ).update(next_attempt_at=now + timedelta(seconds=SEND_CLAIM_SECONDS)):
+    ).update(next_attempt_at=now + timedelta(seconds=_claim_seconds()), attempts=F("attempts") + 1):
         return None
+    if delivery.event == Event.PROGRESS and _superseded(delivery):
+        return _finish(
+            delivery,
+            State.FAILED,
+            last_error="Not sent: the video has ended, and its final callback says so.",
+            attempts=delivery.attempts + 1,
+        )
+    if delivery.attempts + 1 > len(_waits(delivery)) + 1:
+        # Killed mid-send on every attempt (claim after claim ran out): give up as scheduled.
+        return _finish(
+            delivery,
+            State.FAILED,
+            last_error=f"Gave up: the sender stopped on each of {delivery.attempts} attempts.",
+        )
     # A final callback gets fresh links at each attempt (they expire; the video's state does
     # not change any more). A progress callback reports the moment it was queued for, and a
     # deleted video's callback goes out as it was queued.
@@ -151,6 +179,9 @@ def callback_send(*, delivery_id: int) -> str | None:
         return _finish(delivery, State.BLOCKED, last_error=str(exc), last_status=None, **attempt)
     except netguard.DeliveryFailed as exc:
         return _retry(delivery, error=str(exc), status=None, **attempt)
+    except Exception as exc:  # a bug must not leave the claim to run out again and again
+        log.exception("Callback %s failed unexpectedly", delivery.pk)
+        return _retry(delivery, error=f"Sending failed unexpectedly: {exc}", status=None, **attempt)
     if 200 <= answer.status < 300:
         return _finish(
             delivery, State.DELIVERED, last_status=answer.status, last_error="", **attempt
@@ -159,6 +190,21 @@ def callback_send(*, delivery_id: int) -> str | None:
     if answer.status == 410:  # the receiver says the endpoint is gone for good
         return _finish(delivery, State.FAILED, last_status=410, last_error=error, **attempt)
     return _retry(delivery, error=error, status=answer.status, **attempt)
+
+
+def _waits(delivery: WebhookDelivery) -> list[float]:
+    waits = settings.WEBHOOK_RETRY_SECONDS
+    return waits[: PROGRESS_ATTEMPTS - 1] if delivery.event == Event.PROGRESS else waits
+
+
+def _superseded(delivery: WebhookDelivery) -> bool:
+    """A progress callback that would arrive after the video's end: its news is stale."""
+    if delivery.video_id is None:
+        return True  # the video was deleted
+    return (
+        Video.objects.filter(pk=delivery.video_id, status__in=Video.FINAL).exists()
+        or WebhookDelivery.objects.filter(video_id=delivery.video_id, event=Event.FINAL).exists()
+    )
 
 
 def _finish(delivery: WebhookDelivery, state: str, **fields) -> str:
@@ -171,9 +217,7 @@ def _finish(delivery: WebhookDelivery, state: str, **fields) -> str:
 
 
 def _retry(delivery: WebhookDelivery, *, error: str, status: int | None, **attempt) -> str:
-    waits = settings.WEBHOOK_RETRY_SECONDS
-    if delivery.event == Event.PROGRESS:
-        waits = waits[: PROGRESS_ATTEMPTS - 1]
+    waits = _waits(delivery)
     done = attempt["attempts"]
     if done > len(waits):
         error = f"Gave up after {done} attempts. Last: {error}"

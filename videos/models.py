@@ -276,7 +276,8 @@ class Video(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     # The API's replyUrl and replyRef. reply_state: "" (no callback), "waiting" (one is owed
-    # when the video ends), "sent" (the final callback was queued; never twice).
+    # when the video ends), "sent" (the final callback was queued; never twice), "hold" (a
+    # strict-mode create still deciding whether it is kept; nothing is owed yet).
     reply_url = models.CharField(max_length=1024, blank=True, default="")
     reply_ref = models.CharField(max_length=1024, blank=True, default="")
     reply_state = models.CharField(max_length=8, blank=True, default="")

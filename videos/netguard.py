@@ -7,6 +7,7 @@ on every send (DNS answers change), and the send connects to the very address th
 
 import ipaddress
 import socket
+import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,12 @@ USER_AGENT = "Studio-Webhooks/1"
 
 # NAT64 translates to *any* IPv4 address, yet Python reports these as global; block the prefix.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Public IPv6 is global unicast only; everything outside it that Python still calls global
+# (local-use NAT64 64:ff9b:1::/48, SIIT ::ffff:0:0:0/96, IPv4-compatible ::a.b.c.d, site-local
+# fec0::/10) is refused.
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+# A whole send (connect, headers, the capped body) may take at most this long.
+TOTAL_SECONDS = 30
 # Named after the range rather than `is_private`, which misses CGNAT (100.64.0.0/10).
 SHARED = ipaddress.ip_network("100.64.0.0/10")
 
@@ -84,15 +91,17 @@ def post_json(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
     Never follows a redirect: a 3xx comes back as an Answer (its target was never checked).
     """
     parts, ip = resolve_checked(url)
-    host = parts.hostname or ""
+    host = _parse(url, field="replyUrl")[1]  # ASCII: punycode for an internationalised name
     ip_netloc = f"[{ip}]" if ":" in ip else ip
+    host_header = f"[{host}]" if ":" in host else host
     if parts.port is not None:
         ip_netloc += f":{parts.port}"
+        host_header += f":{parts.port}"
     # Connect to the validated IP, so a second DNS answer cannot rebind us to an internal one.
     pinned_url = urllib.parse.urlunsplit(parts._replace(netloc=ip_netloc, fragment=""))
     send_headers = {
         **headers,
-        "Host": parts.netloc,
+        "Host": host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
     }
@@ -111,7 +120,10 @@ def post_json(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
                 timeout=(CONNECT_TIMEOUT_SECONDS, settings.WEBHOOK_TIMEOUT_SECONDS),
                 stream=True,
             ) as response:
-                return Answer(status=response.status_code, body=_read_capped(response))
+                return Answer(
+                    status=response.status_code,
+                    body=_read_capped(response, deadline=time.monotonic() + TOTAL_SECONDS),
+                )
         except requests.exceptions.SSLError as e:
             raise DeliveryFailed(f"TLS handshake with {host} failed: {_reason(e)}") from e
         except requests.exceptions.ConnectTimeout as e:
@@ -200,7 +212,7 @@ def _allowed(ip: IPAddress) -> bool:
     mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
     if any(a in net for a in (ip, mapped) if a is not None for net in networks):
         return True
-    if ip in NAT64:
+    if ip in NAT64 or (isinstance(ip, ipaddress.IPv6Address) and ip not in GLOBAL_UNICAST):
         return False
     # 224.0.0.1 is "global" to Python, so multicast needs its own check.
     return all(a.is_global and not a.is_multicast for a in [ip, *_embedded_ipv4(ip)])
@@ -234,12 +246,14 @@ def _describe(ip: IPAddress) -> str:
     return f"{kind} address"
 
 
-def _read_capped(response: requests.Response) -> str:
-    # The receiver is untrusted: read at most 64 KiB, keep 2,000 characters.
+def _read_capped(response: requests.Response, *, deadline: float) -> str:
+    # The receiver is untrusted: read at most 64 KiB, keep 2,000 characters, and stop at the
+    # deadline (the read timeout is per read, so a receiver dripping a byte at a time would
+    # otherwise hold the worker for as long as it liked). The status is already known.
     data = b""
     for chunk in response.iter_content(chunk_size=8192):
         data += chunk
-        if len(data) >= MAX_RESPONSE_BYTES:
+        if len(data) >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
             break
     return data[:MAX_RESPONSE_BYTES].decode("utf-8", errors="replace")[:MAX_BODY_CHARS]
 

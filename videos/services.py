@@ -318,6 +318,12 @@ def video_submit(
         reply_url = team.default_reply_url
     if account is not None and account.team_id != team.pk:
         raise ServiceError("That account is not one of the team's.")
+    if account is not None and not account.enabled:
+        # Accepted, the video would wait for ever; say so now.
+        raise ServiceError(
+            f"account {account.pk} ({account.name}) is disabled: an admin can enable it under "
+            "Accounts, or leave account out to use any."
+        )
     fields = {
         "team": team,
         "author": user,
@@ -330,7 +336,8 @@ def video_submit(
         "max_jobs": max_jobs,
         "reply_url": reply_url,
         "reply_ref": reply_ref,
-        "reply_state": "waiting" if reply_url else "",
+        # Strict mode holds the callback until the create is known to be kept (see there).
+        "reply_state": ("hold" if via_api and team.api_strict else "waiting") if reply_url else "",
         "tracked": via_api,
         "origin": origin[:200],
         "message": f"Waiting for a free slot on {account.name}"
@@ -344,6 +351,8 @@ def video_submit(
         with transaction.atomic():
             if via_api:
                 _check_queue_limits(team, user)
+            if stored_image is not None:
+                _lock_image(stored_image)
             first, last = stored_image, None
             if image is not None:
                 first = image_store(team=team, user=user, image=image, original_name=image_name)
@@ -407,11 +416,15 @@ def _submit_strict(fields: dict, *, image: PromptImage | None) -> Video:
         candidates = ProviderAccount.objects.select_for_update().filter(team=team, enabled=True)
         if wanted is not None:
             candidates = candidates.filter(pk=wanted.pk)
-        free = [
-            a
-            for a in candidates.order_by("pk")
-            if scheduler.account_has_room(a, max_jobs=max_jobs, now=now)
-        ]
+        if image is not None:
+            _lock_image(image)
+        candidates = list(candidates.order_by("pk"))
+        if not candidates:
+            raise ServiceError(
+                f"{team.name} has no enabled account to send videos to; "
+                "an admin can add or enable one under Accounts."
+            )
+        free = [a for a in candidates if scheduler.account_has_room(a, max_jobs=max_jobs, now=now)]
         if not free:
             running = list(
                 Video.objects.filter(team=team, status__in=Video.RUNNING, upstream_finished_at=None)
@@ -437,15 +450,26 @@ def _submit_strict(fields: dict, *, image: PromptImage | None) -> Video:
         _discard(video, Refused(video.error or "The prompt was refused by moderation."))
     if video.status == Video.Status.FAILED:
         _discard(video, ServiceError(f"The upstream refused the video: {video.error}"))
-    if video.status == Video.Status.QUEUED and not video.retry_at:
-        # Put back by a rate limit, a paused or a rejected account: in strict mode that is a
-        # "try again later", unless a dispatcher has taken it up again in the meantime.
-        if Video.objects.filter(pk=video.pk, status=Video.Status.QUEUED).delete()[0]:
-            raise QueueFull(
-                f"{account.name} is busy upstream: {video.message}", upstream=video.message
-            )
-        video.refresh_from_db()
+    # Put back by a rate limit, a paused or a rejected account: in strict mode that is a "try
+    # again later", unless a dispatcher has taken it up again in the meantime.
+    if (
+        video.status == Video.Status.QUEUED
+        and not video.retry_at
+        and Video.objects.filter(pk=video.pk, status=Video.Status.QUEUED).delete()[0]
+    ):
+        raise QueueFull(f"{account.name} is busy upstream: {video.message}", upstream=video.message)
+    # Kept: from now on the video owes its callback. Until here the sweep could not send one
+    # for a create that was about to be refused and deleted.
+    Video.objects.filter(pk=video.pk, reply_state="hold").update(reply_state="waiting")
+    video.refresh_from_db()
     return video
+
+
+def _lock_image(image: PromptImage) -> None:
+    """Holds the fileID's row until the video that uses it commits, so a concurrent DELETE
+    files/{fileID} (which takes the same lock) cannot remove it in between."""
+    if not PromptImage.objects.select_for_update().filter(pk=image.pk).exists():
+        raise ServiceError("fileID: that file was deleted just now; upload it again.")
 
 
 def _discard(video: Video, error: ServiceError):
@@ -489,13 +513,19 @@ def video_untrack(*, video: Video) -> bool:
 
 def image_delete(*, image: PromptImage) -> None:
     """DELETE files/{fileID}. Refused while a video that has not finished uses the image."""
-    waiting = Video.objects.filter(status__in=Video.ACTIVE).filter(
-        Q(image=image) | Q(last_image=image)
-    )
-    if waiting.exists():
-        raise ServiceError("A video that has not finished uses this image; delete it afterwards.")
     name = image.file.name
     with transaction.atomic():
+        # The lock a create using this file takes too: check-then-delete cannot interleave with
+        # a create that would be left pointing at nothing.
+        if not PromptImage.objects.select_for_update().filter(pk=image.pk).exists():
+            return
+        waiting = Video.objects.filter(status__in=Video.ACTIVE).filter(
+            Q(image=image) | Q(last_image=image)
+        )
+        if waiting.exists():
+            raise ServiceError(
+                "A video that has not finished uses this image; delete it afterwards."
+            )
         PromptImage.objects.filter(pk=image.pk).delete()
         transaction.on_commit(lambda: default_storage.delete(name))
 
