@@ -163,7 +163,12 @@ def test_a_multipart_create_reads_its_fields_as_text(cast, bob):
         ({"prompt": "x", "fileID": "user:1-minimax:auto-file:999"}, "fileID: no such file"),
         ({"prompt": "x", "account": "nope"}, "account: No account 'nope'"),
         ({"prompt": "x", "account": ["1"]}, "account must be an account id"),
-        ({"prompt": "x", "model": "T2V-01"}, "Unknown field(s): model"),
+        ({"prompt": "x", "mode": "fast"}, "Unknown field(s): mode"),
+        ({"prompt": "x", "model": "Sora-2"}, "model 'Sora-2' is not available in the studio"),
+        ({"prompt": "x", "options": "huge"}, "options 'huge' is not of the form \"768p-6sec\""),
+        ({"prompt": "x", "model": "02", "options": "1080p-10sec"}, "makes 6 s videos, not 10 s"),
+        ({"prompt": "x", "model": "I2V-01"}, "does not do text to video"),
+        ({"prompt": "x", "end_frame_fileID": "user:1-minimax:auto-file:1"}, "needs a first"),
     ],
 )
 def test_it_refuses_a_bad_field_naming_it(cast, bob, body, message):
@@ -211,6 +216,22 @@ def test_an_image_alone_is_enough_and_becomes_the_first_frame(cast, bob):
     assert response.status_code == 200
     video = Video.objects.get()
     assert video.image.pk == records.parse_id(upload["fileID"], "file") and video.prompt == ""
+
+
+def test_useapis_model_and_options_choose_minimaxs_model_resolution_and_length(cast, bob):
+    first = bob.post("files/", image_bytes(800, 600), content_type="image/png").json()["fileID"]
+    last = bob.post("files/", image_bytes(800, 600), content_type="image/png").json()["fileID"]
+    body = {"prompt": "Dolly in", "fileID": first, "end_frame_fileID": last}
+    assert bob.create(model="02", options="768p-10sec", **body).status_code == 200
+    video = Video.objects.get()
+    assert (video.model, video.resolution, video.requested_duration) == (
+        "MiniMax-Hailuo-02",
+        "768P",
+        10,
+    )
+    assert video.last_image.pk == records.parse_id(last, "file")
+    same = bob.create(model="02", prompt="x", fileID=first, end_frame_fileID=first)
+    assert "end_frame_fileID must differ from fileID" in error_of(same, 400)
 
 
 def test_another_teams_file_is_not_found(cast, bob):

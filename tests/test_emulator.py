@@ -675,11 +675,15 @@ def test_useapi_refuses_bad_creates_with_400(emulator, body):
 def test_useapi_answers_429_when_the_account_is_at_max_jobs(emulator):
     emulator.configure(preparing_s=0.05, queueing_s=0.05, processing_s=0.4, useapi_max_jobs=2)
     first = ua_create(emulator, prompt="one").json()["videoId"]
-    assert ua_create(emulator, prompt="two").status_code == 200
+    second = ua_create(emulator, prompt="two")
+    assert second.status_code == 200
     busy = ua_create(emulator, prompt="three")
     assert busy.status_code == 429 and "busy" in busy.json()["error"]
     assert ua_create(emulator, prompt="three", maxJobs=3).status_code == 200  # per-call override
+    # Both earlier videos must be done: "three" still runs, so one free slot needs two ended
+    # (waiting for the first alone raced the second on a loaded machine).
     ua_finish(emulator, first)
+    ua_finish(emulator, second.json()["videoId"])
     assert ua_create(emulator, prompt="four").status_code == 200
     assert emulator.stats()["peak_concurrent"]["200001"] == 3
 

@@ -210,14 +210,21 @@ def video_create(request, caller: ApiCaller):
             raise ApiError(
                 400, f"account: {exc} GET /v1/minimax/scheduler/available lists them."
             ) from None
+    last_image = None
     if data["fileID"]:
         image = _image(caller, data["fileID"], field="fileID")
+    if data["end_frame_fileID"]:
+        last_image = _image(caller, data["end_frame_fileID"], field="end_frame_fileID")
     video = services.video_submit(
         team=membership.team,
         user=membership.user,
         prompt=data["prompt"],
         prompt_optimization=data["promptOptimization"],
         stored_image=image,
+        stored_last_image=last_image,
+        model=data["model"],
+        resolution=data["resolution"],
+        duration=data["duration"],
         account=account,
         max_jobs=data["maxJobs"],
         reply_url=data["replyUrl"],

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import BaseUserCreationForm
 
 from videos.images import ImageRejected, clean_image
 from videos.models import Membership, ProviderAccount
-from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_options
+from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_options, from_useapi
 
 
 def _clean_upload(upload):
@@ -280,6 +280,10 @@ class ApiVideoForm(ApiForm):
     fileID = ApiText(required=False)
     replyUrl = _limit_1024("replyUrl")
     replyRef = _limit_1024("replyRef")
+    # useapi.net's later fields (reference §4), for the models the studio can send to.
+    model = ApiText(required=False, max_length=40)
+    options = ApiText(required=False, max_length=20)
+    end_frame_fileID = ApiText(required=False)
     maxJobs = ApiInt(
         required=False,
         min_value=1,
@@ -316,6 +320,17 @@ class ApiVideoForm(ApiForm):
             )
         if data.get("promptOptimization") is None:
             data["promptOptimization"] = True
+        try:
+            data["model"], data["resolution"], data["duration"] = from_useapi(
+                data.get("model") or "", data.get("options") or ""
+            )
+        except ValueError as exc:
+            self.add_error("model" if "model" in str(exc) else "options", str(exc))
+        end = data.get("end_frame_fileID")
+        if end and not data.get("fileID"):
+            self.add_error("end_frame_fileID", "needs a first frame too: add fileID.")
+        elif end and end == data.get("fileID"):
+            self.add_error("end_frame_fileID", "must differ from fileID.")
         return data
 
 

@@ -276,6 +276,7 @@ def video_submit(
     resolution: str = "",
     duration: int | None = None,
     stored_image: PromptImage | None = None,
+    stored_last_image: PromptImage | None = None,
     account: ProviderAccount | None = None,
     max_jobs: int | None = None,
     reply_url: str = "",
@@ -288,7 +289,8 @@ def video_submit(
     All or nothing: the rows and the dispatch task commit together (django-q2's ORM broker
     writes to the same database), and an image file whose rows did not commit is removed.
 
-    The API's extras: `stored_image` (a fileID), `account` (only it may take the video),
+    The API's extras: `stored_image` and `stored_last_image` (fileIDs), `account` (only it may
+    take the video),
     `max_jobs`, `reply_url` / `reply_ref`. Through the API a create counts against the queue
     limits, and in a strict-mode team it goes upstream at once (see `_submit_strict`).
     """
@@ -297,14 +299,15 @@ def video_submit(
         raise ServiceError("Describe the video: the prompt is empty.")
     if len(prompt) > settings.PROMPT_MAX_CHARS:
         raise ServiceError(f"The prompt is longer than {settings.PROMPT_MAX_CHARS} characters.")
-    if model or resolution or duration or last_image is not None:
+    has_last_image = last_image is not None or stored_last_image is not None
+    if model or resolution or duration or has_last_image:
         try:
             check_options(
                 model=model,
                 resolution=resolution,
                 duration=duration,
                 has_image=image is not None or stored_image is not None,
-                has_last_image=last_image is not None,
+                has_last_image=has_last_image,
             )
         except ValueError as exc:
             raise ServiceError(str(exc)) from None
@@ -345,15 +348,14 @@ def video_submit(
         else "Waiting for a free slot",
     }
     if via_api and team.api_strict:
-        return _submit_strict(fields, image=stored_image)
+        return _submit_strict(fields, images=(stored_image, stored_last_image))
     stored: list[PromptImage] = []
     try:
         with transaction.atomic():
             if via_api:
                 _check_queue_limits(team, user)
-            if stored_image is not None:
-                _lock_image(stored_image)
-            first, last = stored_image, None
+            _lock_images(stored_image, stored_last_image)
+            first, last = stored_image, stored_last_image
             if image is not None:
                 first = image_store(team=team, user=user, image=image, original_name=image_name)
                 stored.append(first)
@@ -401,7 +403,7 @@ def _running_of(videos) -> list[Video]:
     return list(videos.filter(status__in=Video.RUNNING).select_related("account"))
 
 
-def _submit_strict(fields: dict, *, image: PromptImage | None) -> Video:
+def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImage | None]) -> Video:
     """Strict mode, as useapi.net works: the video takes a slot now or the request is refused.
 
     The slot is claimed under the accounts' row locks (no two creates take the last slot), the
@@ -416,8 +418,7 @@ def _submit_strict(fields: dict, *, image: PromptImage | None) -> Video:
         candidates = ProviderAccount.objects.select_for_update().filter(team=team, enabled=True)
         if wanted is not None:
             candidates = candidates.filter(pk=wanted.pk)
-        if image is not None:
-            _lock_image(image)
+        _lock_images(*images)
         candidates = list(candidates.order_by("pk"))
         if not candidates:
             raise ServiceError(
@@ -440,7 +441,7 @@ def _submit_strict(fields: dict, *, image: PromptImage | None) -> Video:
             limit = f"maxJobs {max_jobs}" if max_jobs else "its maxJobs"
             raise QueueFull(f"{who} is busy executing {limit} videos", running=running)
         account = free[0]
-        video = Video.objects.create(image=image, **fields)
+        video = Video.objects.create(image=images[0], last_image=images[1], **fields)
         Video.objects.filter(pk=video.pk).update(**scheduler.claim_fields(account, now))
         scheduler.claim_start(account, video.pk, 1, now)
     if account.is_remote:
@@ -465,11 +466,14 @@ def _submit_strict(fields: dict, *, image: PromptImage | None) -> Video:
     return video
 
 
-def _lock_image(image: PromptImage) -> None:
-    """Holds the fileID's row until the video that uses it commits, so a concurrent DELETE
-    files/{fileID} (which takes the same lock) cannot remove it in between."""
-    if not PromptImage.objects.select_for_update().filter(pk=image.pk).exists():
-        raise ServiceError("fileID: that file was deleted just now; upload it again.")
+def _lock_images(*images: PromptImage | None) -> None:
+    """Holds the fileIDs' rows until the video that uses them commits, so a concurrent DELETE
+    files/{fileID} (which takes the same lock) cannot remove one in between."""
+    for image in images:
+        if image is not None and not (
+            PromptImage.objects.select_for_update().filter(pk=image.pk).exists()
+        ):
+            raise ServiceError("fileID: that file was deleted just now; upload it again.")
 
 
 def _discard(video: Video, error: ServiceError):

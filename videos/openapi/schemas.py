@@ -241,6 +241,22 @@ def schemas() -> dict:
                 "replyRef": string(
                     "Your own reference, stored and returned with the video.", maxLength=1024
                 ),
+                "model": string(
+                    "Optional, as on useapi.net: a model by useapi.net's name (T2V-01, "
+                    "I2V-01, I2V-01-live, T2V-01-Director, I2V-01-Director, 02, T2V-2.3, "
+                    "I2V-2.3, I2V-2.3-Fast) or MiniMax's. Others (Sora, Veo, Seedance, S2V) are "
+                    "refused (400). Default: the account's default model.",
+                    maxLength=40,
+                ),
+                "options": string(
+                    'Optional resolution and length, e.g. "768p-6sec", "1080p-6sec", '
+                    '"768p-10sec"; checked against the model (400 naming what fits).',
+                    maxLength=20,
+                ),
+                "end_frame_fileID": string(
+                    "Optional last frame (model 02): a fileID other than fileID.",
+                    pattern=FILE_ID_PATTERN,
+                ),
                 "maxJobs": integer(
                     "Run this video only while its account has fewer than this many running. "
                     "It can lower the account's limit but never raise it: the team admin's "

@@ -4,6 +4,7 @@ Checked before anything is sent, so a choice MiniMax would refuse is refused in 
 message that says what to pick instead. Plain data: no HTTP here.
 """
 
+import re
 from dataclasses import dataclass
 
 T2V, I2V, FL2V = "text", "image", "first+last frame"
@@ -120,3 +121,25 @@ def useapi_request(options: Options) -> dict:
     if spec.sends_options:
         body["options"] = f"{options.resolution.lower()}-{options.duration}sec"
     return body
+
+
+def from_useapi(model: str = "", options: str = "") -> tuple[str, str, int | None]:
+    """useapi.net's `model` and `options` ("768p-6sec", reference/useapi-minimax.md §4) as
+    MiniMax's model, resolution and duration; raises ValueError naming what to change."""
+    names = {alias: m.name for m in MODELS.values() for alias in (m.useapi_names or {}).values()}
+    names.update({m.name: m.name for m in MODELS.values()})
+    name = ""
+    if model:
+        name = names.get(model, "")
+        if not name:
+            raise ValueError(
+                f"model {model!r} is not available in the studio; choose one of: "
+                f"{', '.join(sorted(names))}."
+            )
+    resolution, duration = "", None
+    if options:
+        match = re.fullmatch(r"([0-9]{3,4})p-([0-9]{1,2})sec", options.strip().lower())
+        if match is None:
+            raise ValueError(f'options {options!r} is not of the form "768p-6sec".')
+        resolution, duration = f"{match[1]}P", int(match[2])
+    return name, resolution, duration
