@@ -151,3 +151,20 @@ def test_a_refused_strict_create_owes_no_callback(cast, strict, emu, settings):
 def test_strict_mode_without_an_enabled_account_says_so(cast, strict):
     message = error_of(strict.create(prompt="Nowhere to go"), 400)
     assert "no enabled account" in message
+
+
+def test_strict_mode_with_every_account_paused_says_until_when(cast, strict, emu):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    account = add_account(cast.acme, emu)
+    ProviderAccount.objects.filter(pk=account.pk).update(
+        paused_until=timezone.now() + timedelta(minutes=5), pause_reason="Out of balance"
+    )
+    response = strict.create(prompt="Later")
+    assert response.status_code == 429
+    assert (
+        "is paused until" in response.json()["error"]
+        and "Out of balance" in response.json()["error"]
+    )

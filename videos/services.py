@@ -439,7 +439,14 @@ def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImag
                 else f"Every account of {team.name}"
             )
             limit = f"maxJobs {max_jobs}" if max_jobs else "its maxJobs"
-            raise QueueFull(f"{who} is busy executing {limit} videos", running=running)
+            message = f"{who} is busy executing {limit} videos"
+            if all(a.is_paused for a in candidates):
+                until = max(a.paused_until for a in candidates)
+                message = (
+                    f"{who} is paused until {until:%H:%M:%S} UTC "
+                    f"({candidates[0].pause_reason or 'the upstream asked us to wait'})"
+                )
+            raise QueueFull(message, running=running)
         account = free[0]
         video = Video.objects.create(image=images[0], last_image=images[1], **fields)
         Video.objects.filter(pk=video.pk).update(**scheduler.claim_fields(account, now))
