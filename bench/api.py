@@ -28,7 +28,7 @@ os.environ["API_RATE_LIMIT"] = "100000000"
 os.environ["API_USER_QUEUE_LIMIT"] = os.environ["API_TEAM_QUEUE_LIMIT"] = "100000000"
 
 import django  # noqa: E402
-from gallery import _ensure_postgres_database, _fill  # noqa: E402
+from gallery import _fill, _setup  # noqa: E402
 
 SIZES = (10_000, 100_000)
 REQUESTS = 100
@@ -47,23 +47,12 @@ def _timed(call, expect: int = 200) -> tuple[float, float]:
 
 
 def main() -> None:
-    _ensure_postgres_database()
-    SQLITE.unlink(missing_ok=True)
-    django.setup()
-    from django.core.management import call_command
+    alice, team, other = _setup(SQLITE)
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
-    from tests.factories import add_member, make_team, make_user
     from videos import records, services
     from videos.models import Video
 
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
-    alice = make_user("alice")
-    team = make_team("Bench", admin=alice)
-    other = make_team("Noise")
-    add_member(other, alice)
     _, raw = services.api_token_create(user=alice, team=team, name="bench")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     body = json.dumps({"prompt": "A benchmark shot", "replyRef": "bench"})

@@ -78,16 +78,15 @@ def _median_ms(client, url: str, **headers) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+def _setup(sqlite: Path):
+    """A fresh scratch database with alice, her team and another team's noise."""
     _ensure_postgres_database()
-    SQLITE.unlink(missing_ok=True)
+    sqlite.unlink(missing_ok=True)
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
     from django.test.utils import setup_test_environment
 
     from tests.factories import add_member, make_team, make_user
-    from videos.models import Video
 
     setup_test_environment()
     call_command("migrate", verbosity=0)
@@ -95,6 +94,15 @@ def main() -> None:
     team = make_team("Bench", admin=alice)
     other = make_team("Noise")
     add_member(other, alice)
+    return alice, team, other
+
+
+def main() -> None:
+    alice, team, other = _setup(SQLITE)
+    from django.test import Client
+
+    from videos.models import Video
+
     client = Client()
     client.force_login(alice)
 

@@ -197,15 +197,19 @@ def test_a_redelivery_sends_the_same_message_again(cast, bob, receiver):
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == again.msg_id
 
 
-def test_a_create_without_a_reply_url_uses_the_teams_default(cast, bob, receiver):
+def set_default_reply_url(team, url: str) -> None:
     services.team_api_settings(
-        team=cast.acme,
+        team=team,
         api_strict=False,
         webhook_progress=False,
         user_queue_limit=None,
         team_queue_limit=None,
-        default_reply_url=receiver.url("/default"),
+        default_reply_url=url,
     )
+
+
+def test_a_create_without_a_reply_url_uses_the_teams_default(cast, bob, receiver):
+    set_default_reply_url(cast.acme, receiver.url("/default"))
     cast.acme.refresh_from_db()
     video_id = bob.create(prompt="Default hook").json()["videoId"]
     assert bob.get(f"videos/{video_id}").json()["replyUrl"] == receiver.url("/default")
@@ -218,14 +222,7 @@ def test_a_create_without_a_reply_url_uses_the_teams_default(cast, bob, receiver
 def test_the_default_reply_url_must_be_public_too(cast, settings):
     settings.WEBHOOK_ALLOWED_NETWORKS = []
     with pytest.raises(services.ServiceError, match=r"default replyUrl points at 10\.1\.2\.3"):
-        services.team_api_settings(
-            team=cast.acme,
-            api_strict=False,
-            webhook_progress=False,
-            user_queue_limit=None,
-            team_queue_limit=None,
-            default_reply_url="http://10.1.2.3/hook",
-        )
+        set_default_reply_url(cast.acme, "http://10.1.2.3/hook")
 
 
 def test_a_host_that_does_not_resolve_at_send_time_is_tried_again(cast):
