@@ -185,10 +185,16 @@ def _parsed(form: ApiForm) -> dict:
     return form.cleaned_data
 
 
-def _video(caller: ApiCaller, value: object) -> Video:
-    pk = records.parse_id(value, "video")
+def _row_id(value: object, kind: str, *, field: str) -> int:
+    """The row id inside a composite id of `kind`, or a 400 that shows the expected form."""
+    pk = records.parse_id(value, kind)
     if pk is None:
-        raise ApiError(400, f"videoId {value!r} is not a video id (user:…-minimax:…-video:…).")
+        raise ApiError(400, f"{field} {value!r} is not a {kind} id (user:…-minimax:…-{kind}:…).")
+    return pk
+
+
+def _video(caller: ApiCaller, value: object) -> Video:
+    pk = _row_id(value, "video", field="videoId")
     try:
         return access.get_video_for_member(caller.membership, pk)
     except Http404:
@@ -263,9 +269,7 @@ def video_list(request, caller: ApiCaller):
     data = _parsed(ApiListForm(request.GET.dict()))
     before = None
     if data["lastVideoId"]:
-        before = records.parse_id(data["lastVideoId"], "video")
-        if before is None:
-            raise ApiError(400, "lastVideoId is not a video id (user:…-minimax:…-video:…).")
+        before = _row_id(data["lastVideoId"], "video", field="lastVideoId")
     account = None
     if data["account"]:
         account = access.get_account_for_member(caller.membership, data["account"])
@@ -303,9 +307,7 @@ def files(request, caller: ApiCaller):
         data = _parsed(ApiFileListForm(request.GET.dict()))
         before = None
         if data["lastFileID"]:
-            before = records.parse_id(data["lastFileID"], "file")
-            if before is None:
-                raise ApiError(400, "lastFileID is not a file id (user:…-minimax:…-file:…).")
+            before = _row_id(data["lastFileID"], "file", field="lastFileID")
         images = selectors.image_list(
             team=caller.membership.team, before=before, limit=data["limit"] or 10
         )
@@ -347,9 +349,7 @@ def _upload(request: HttpRequest):
 
 
 def _image(caller: ApiCaller, value: str, *, field: str):
-    pk = records.parse_id(value, "file")
-    if pk is None:
-        raise ApiError(400, f"{field} {value!r} is not a file id (user:…-minimax:…-file:…).")
+    pk = _row_id(value, "file", field=field)
     try:
         return access.get_image_for_member(caller.membership, pk)
     except Http404:
@@ -360,9 +360,7 @@ def _image(caller: ApiCaller, value: str, *, field: str):
 
 @api_view("DELETE")
 def file_delete(request, caller: ApiCaller, file_id: str):
-    pk = records.parse_id(file_id, "file")
-    if pk is None:
-        raise ApiError(400, f"{file_id!r} is not a file id (user:…-minimax:…-file:…).")
+    pk = _row_id(file_id, "file", field="fileID")
     try:
         image = access.get_image_for_member(caller.membership, pk)
     except Http404:
