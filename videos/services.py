@@ -381,26 +381,26 @@ def _check_queue_limits(team: Team, user: AbstractBaseUser) -> None:
     user_limit = team.user_queue_limit or settings.API_USER_QUEUE_LIMIT
     # Read on the (team, status) index and counted here: filtering by author in SQL lets the
     # planner walk the author's whole history instead (measured in bench/api.py).
-    active = Video.objects.filter(team=team, status__in=Video.ACTIVE)
-    authors = selectors.active_videos(
-        Video.objects.filter(team=team).values_list("author_id", flat=True)
-    )
+    teams = Video.objects.filter(team=team)
+    authors = selectors.active_videos(teams.values_list("author_id", flat=True))
     if authors.count(user.pk) >= user_limit:
         raise QueueFull(
             f"You have {user_limit} videos queued or running, your limit; "
             "try again when some have finished.",
-            running=_running_of(active.filter(author=user)),
+            running=_running_of(teams.filter(author=user)),
         )
     if len(authors) >= team_limit:
         raise QueueFull(
             f"{team.name} has {team_limit} videos queued or running, the team's limit; "
             "try again when some have finished.",
-            running=_running_of(active),
+            running=_running_of(teams),
         )
 
 
 def _running_of(videos) -> list[Video]:
-    return list(videos.filter(status__in=Video.RUNNING).select_related("account"))
+    """The running videos among `videos` (a team's), oldest start first, for a 429's list."""
+    running = selectors.active_videos(videos.select_related("account"), statuses=Video.RUNNING)
+    return sorted(running, key=lambda v: (v.submitted_at or v.created_at, v.pk))
 
 
 def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImage | None]) -> Video:
@@ -427,11 +427,10 @@ def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImag
             )
         free = [a for a in candidates if scheduler.account_has_room(a, max_jobs=max_jobs, now=now)]
         if not free:
-            running = list(
-                Video.objects.filter(team=team, status__in=Video.RUNNING, upstream_finished_at=None)
-                .filter(**({"account": wanted} if wanted else {}))
-                .select_related("account")
-                .order_by("submitted_at")
+            running = _running_of(
+                Video.objects.filter(team=team, upstream_finished_at=None).filter(
+                    **({"account": wanted} if wanted else {})
+                )
             )
             who = (
                 f"Account {wanted.pk} ({wanted.name})"
