@@ -86,18 +86,25 @@ def _body(video: Video, event: str) -> bytes:
 
 
 def _queue(video: Video, event: str) -> WebhookDelivery:
-    """A delivery row and its send task, committed with the caller's transaction."""
-    delivery = WebhookDelivery.objects.create(
+    return _enqueue(
         team_id=video.team_id,
-        video=video,
+        video_id=video.pk,
         event=event,
         url=video.reply_url,
         msg_id=f"msg_{secrets.token_urlsafe(18)}",
         payload=_body(video, event).decode(),
-        next_attempt_at=timezone.now(),
     )
-    async_task("videos.tasks.send_callback", delivery.pk, task_name=f"callback {delivery.pk}")
+
+
+def _enqueue(**fields) -> WebhookDelivery:
+    """A delivery row, due now, and its send task, committed with the caller's transaction."""
+    delivery = WebhookDelivery.objects.create(next_attempt_at=timezone.now(), **fields)
+    _send_task(delivery.pk)
     return delivery
+
+
+def _send_task(delivery_id: int) -> None:
+    async_task("videos.tasks.send_callback", delivery_id, task_name=f"callback {delivery_id}")
 
 
 def callbacks_due() -> int:
@@ -110,7 +117,7 @@ def callbacks_due() -> int:
     due = due.filter(Q(attempts__gt=0) | Q(next_attempt_at__lte=fresh))
     ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:100])
     for delivery_id in ids:
-        async_task("videos.tasks.send_callback", delivery_id, task_name=f"callback {delivery_id}")
+        _send_task(delivery_id)
     return len(ids)
 
 
@@ -237,14 +244,11 @@ def callback_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Sends a callback again, as a new delivery with the same webhook-id, so a receiver that
     already processed it can tell; the original keeps its history."""
     with transaction.atomic():
-        again = WebhookDelivery.objects.create(
+        return _enqueue(
             team_id=delivery.team_id,
             video_id=delivery.video_id,
             event=delivery.event,
             url=delivery.url,
             msg_id=delivery.msg_id,
             payload=delivery.payload,
-            next_attempt_at=timezone.now(),
         )
-        async_task("videos.tasks.send_callback", again.pk, task_name=f"callback {again.pk}")
-    return again
