@@ -262,13 +262,44 @@ Q_CLUSTER = {
     "poll": env_float("Q_POLL_SECONDS", 0.2),
     "guard_cycle": 1,
     "label": "Task queue",
+    # The sentinel saves its status (internal queue size, worker pids) here every guard cycle,
+    # and the workers record what they are doing: a per-host file cache, read by the supervisor
+    # and `manage.py worker_liveness` (see videos/workers.py).
+    "cache": "workers",
+    # The ORM broker, plus a record of which rows this host's pusher leased, so the leases of a
+    # cluster that was killed are released at once instead of after `retry` seconds.
+    "broker_class": "videos.broker.LeaseRecordingORM",
 }
+
+# Per host (never shared between hosts): the workers' state for the stuck-cluster check.
+WORKER_STATE_DIR = Path(env_str("WORKER_STATE_DIR", str(DATA_DIR / "workers")))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "workers": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(WORKER_STATE_DIR),
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
+}
+# A cluster with tasks in its internal queue and an idle worker for this long is stuck (a
+# worker killed inside the queue's get() holds its lock for ever): the supervisor restarts it.
+WORKER_STUCK_SECONDS = env_float("WORKER_STUCK_SECONDS", 10.0)
+# How long a stopping cluster may take before its whole process group is killed.
+WORKER_STOP_GRACE_SECONDS = env_float("WORKER_STOP_GRACE_SECONDS", 10.0)
+# How often the supervisor takes back videos from dead workers and asks for a dispatch.
+WORKER_WATCH_SECONDS = env_float("WORKER_WATCH_SECONDS", 3.0)
 
 # The studio's own knobs.
 PROMPT_MAX_CHARS = 2000
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 24)
-# A running video whose worker has not reported for this long is taken back and queued again.
-STALE_AFTER_SECONDS = env_int("STALE_AFTER_SECONDS", 45)
+# A local render beats its heartbeat this often from a thread of its own, whatever the renderer
+# is doing; one silent for STALE_AFTER_SECONDS (five beats and more) is taken back and queued
+# again, without charging the video a try.
+HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 2.0)
+STALE_AFTER_SECONDS = env_int("STALE_AFTER_SECONDS", 12)
+# A video whose worker died this many times is failed: it is what kills them (django-q2 #327).
+MAX_WORKER_LOSSES = env_int("MAX_WORKER_LOSSES", 8)
 # A remote create silent for this long (its worker died mid-send) is reconciled upstream.
 SEND_STALE_SECONDS = env_float("SEND_STALE_SECONDS", 120.0)
 MAX_VIDEO_ATTEMPTS = env_int("MAX_VIDEO_ATTEMPTS", 3)

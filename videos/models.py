@@ -295,9 +295,13 @@ class Video(models.Model):
     # Bumped on every claim: the claim's token. A worker acts only while the row still carries
     # the attempt it claimed, so one that lost its claim cannot overwrite the winner.
     attempts = models.PositiveSmallIntegerField(default=0)
-    # Failures that count towards MAX_VIDEO_ATTEMPTS (a dead worker, an upstream error); waiting
-    # for a rate limit or a paused account does not count.
+    # Failures that count towards MAX_VIDEO_ATTEMPTS: what the upstream or the renderer said
+    # about this video. A dead worker, a database outage, waiting for a rate limit or a paused
+    # account do not count.
     failures = models.PositiveSmallIntegerField(default=0)
+    # Workers that died holding this video (killed, OOM, cluster restarted). Not a failure of
+    # the video; only a video that keeps killing its workers is failed, at MAX_WORKER_LOSSES.
+    worker_losses = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Not before this time may the video be dispatched again (backoff after an error).
     retry_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ import logging
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,7 +27,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -48,6 +56,10 @@ from videos.providers import (
 log = logging.getLogger(__name__)
 Status = Video.Status
 LEASE = "scheduler"
+# The database went away (a restart, a dropped connection): the infrastructure's fault, never
+# the video's, so it never costs a try.
+DB_OUTAGE = (OperationalError, InterfaceError)
+WORKER_RESTART = "Retrying after a worker restart"
 Send = Callable[[int, int], None]
 
 
@@ -119,6 +131,16 @@ def _accounts_with_room() -> list[int]:
         .filter(busy__lt=F("max_jobs"))
     )
     return [a.pk for a in accounts if not a.is_remote or _creates_left(a, now) > 0]
+
+
+def work_waiting(*, older_than: float) -> bool:
+    """Whether a video queued more than `older_than` seconds ago could start on an account
+    with room now: a dispatch is due and none has picked it up."""
+    now = timezone.now()
+    waiting = Video.objects.filter(
+        status=Status.QUEUED, created_at__lt=now - timedelta(seconds=older_than)
+    ).filter(Q(retry_at=None) | Q(retry_at__lte=now))
+    return waiting.exists() and bool(_accounts_with_room())
 
 
 def _creates_left(account: ProviderAccount, now) -> int:
@@ -259,9 +281,10 @@ def _next_in_queue(*, account: ProviderAccount, count: int, busy: int, now) -> l
 def videos_reap() -> int:
     """Takes back videos whose worker went quiet (killed, OOM, host lost).
 
-    A local render reports progress every second or so; one silent for STALE_AFTER_SECONDS is
-    dead: it goes back to the queue, or fails once it has used up MAX_VIDEO_ATTEMPTS. A remote
-    create that went quiet is never simply resent: it is marked in doubt and reconciled.
+    A local render beats its heartbeat every HEARTBEAT_SECONDS from a thread of its own; one
+    silent for STALE_AFTER_SECONDS lost its worker and goes back to the queue. That is not the
+    video's fault, so it costs no try (only MAX_WORKER_LOSSES of them fail it). A remote create
+    that went quiet is never simply resent: it is marked in doubt and reconciled.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS)
     # A send may legitimately take minutes (image uploads, then the create, each with its own
@@ -270,33 +293,47 @@ def videos_reap() -> int:
     stale = Video.objects.filter(status__in=Video.RUNNING, heartbeat_at__lt=cutoff)
     taken = 0
     for video in stale.select_related("account").only(
-        "id", "attempts", "failures", "status", "heartbeat_at", "account__kind", "next_poll_at"
+        "id", "attempts", "status", "heartbeat_at", "account__kind", "next_poll_at"
     ):
-        same = Video.objects.filter(
-            pk=video.pk,
-            attempts=video.attempts,
-            status=video.status,
-            heartbeat_at=video.heartbeat_at,
-        )
         if video.account and video.account.is_remote:
             quiet_send = video.status == Status.SUBMITTING and video.next_poll_at is None
             if quiet_send and video.heartbeat_at < send_cutoff:
+                same = Video.objects.filter(
+                    pk=video.pk, attempts=video.attempts, heartbeat_at=video.heartbeat_at
+                )
                 taken += same.update(
                     next_poll_at=timezone.now(), message="Checking whether the upstream got it"
                 )
             continue
-        deaths = video.failures + 1
         # Matching the old heartbeat means a worker that revives at this instant keeps the video.
-        taken += same.update(
-            **(
-                _final(Status.FAILED, f"The worker stopped {deaths} times on this video.")
-                if deaths >= settings.MAX_VIDEO_ATTEMPTS
-                else _requeue("Queued again: its worker stopped responding", failed=True)
-            )
+        taken += video_hand_back(
+            video_id=video.pk, attempt=video.attempts, heartbeat_at=video.heartbeat_at
         )
     if taken:
         log.warning("Took back %d video(s) from workers that stopped responding", taken)
     return taken
+
+
+def video_hand_back(*, video_id: int, attempt: int, heartbeat_at=None) -> int:
+    """Puts a local render whose worker died back in the queue, without costing it a try.
+
+    Only the attempt that died is touched (a newer claim is left alone); a video that has now
+    lost MAX_WORKER_LOSSES workers fails, since it is what kills them (django-q2 #327).
+    Returns 1 when the video was handed back or failed, else 0.
+    """
+    mine = _owned(video_id, attempt)
+    if heartbeat_at is not None:
+        mine = mine.filter(heartbeat_at=heartbeat_at)
+    losses = mine.values_list("worker_losses", flat=True).first()
+    if losses is None:
+        return 0
+    losses += 1
+    if losses >= settings.MAX_WORKER_LOSSES:
+        changes = _final(Status.FAILED, f"Its worker stopped {losses} times on this video.")
+    else:
+        changes = _requeue(WORKER_RESTART)
+    # worker_losses in the filter: two recoveries of the same death count it once.
+    return mine.filter(worker_losses=losses - 1).update(**changes, worker_losses=losses)
 
 
 def _requeue(message: str, *, failed: bool = False, retry_in: float = 0) -> dict:
@@ -382,6 +419,8 @@ def video_send(*, video_id: int, attempt: int) -> None:
     except ProviderError as exc:
         _send_failed(video, attempt, exc)
         return
+    except DB_OUTAGE:
+        raise  # not the video's fault: the claim stays, and reconciling finds out what happened
     except Exception as exc:  # a bug must not leave the video stuck in "submitting"
         log.exception("Sending video %s failed", video_id)
         _send_failed(video, attempt, ProviderError(f"Sending failed unexpectedly: {exc}"))
@@ -718,6 +757,10 @@ def video_run(*, video_id: int, attempt: int) -> None:
         _render_and_store(video, attempt)
     except _TakenBack:
         log.info("Video %s was cancelled or taken back during rendering", video_id)
+    except DB_OUTAGE as exc:
+        # The database went away for longer than the render could wait: not the video's fault.
+        log.warning("Video %s: the database went away (%s); handing it back", video_id, exc)
+        _when_db_returns(lambda: video_hand_back(video_id=video_id, attempt=attempt))
     except ProviderError as exc:
         mine = _owned(video_id, attempt, Status.PROCESSING)
         if exc.permanent:
@@ -730,38 +773,96 @@ def video_run(*, video_id: int, attempt: int) -> None:
     videos_dispatch()
 
 
+class _Heartbeat(threading.Thread):
+    """Writes a render's progress and heartbeat every HEARTBEAT_SECONDS from its own thread, so
+    a renderer step that reports nothing for a while (an encode, a slow upload to storage) never
+    looks dead, and a database restart is a pause here rather than an error in the render."""
+
+    def __init__(self, video_id: int, attempt: int):
+        super().__init__(name=f"heartbeat-{video_id}", daemon=True)
+        self.video_id, self.attempt = video_id, attempt
+        self.percent, self.message = 0, "Starting"
+        self.lost = False  # cancelled or taken back: the render should stop
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.done.is_set():
+                self.beat()
+                self.done.wait(settings.HEARTBEAT_SECONDS)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def beat(self) -> None:
+        try:
+            updated = _owned(self.video_id, self.attempt, Status.PROCESSING).update(
+                percent=self.percent, message=self.message[:200], heartbeat_at=timezone.now()
+            )
+        except DB_OUTAGE as exc:
+            log.warning("Video %s: heartbeat missed (%s)", self.video_id, exc)
+            connection.close()  # reconnect at the next beat
+            return
+        self.lost = self.lost or not updated
+
+
 def _render_and_store(video: Video, attempt: int) -> None:
     provider = provider_for(video.account)
+    heartbeat = _Heartbeat(video.pk, attempt)
 
     def on_progress(percent: int, message: str) -> None:
-        # Also the heartbeat; an UPDATE that matches nothing means we no longer own the video.
-        if not _owned(video.pk, attempt, Status.PROCESSING).update(
-            percent=max(0, min(percent, 99)), message=message[:200], heartbeat_at=timezone.now()
-        ):
+        if heartbeat.lost:
             raise _TakenBack
+        heartbeat.percent, heartbeat.message = max(0, min(percent, 99)), message
 
-    with tempfile.TemporaryDirectory(prefix=f"video-{video.pk}-") as tmp:
-        workdir = Path(tmp)
-        result = provider.render(_job(video, workdir), workdir=workdir, on_progress=on_progress)
-        on_progress(99, "Saving")
-        file_name = _store(result.video_path, video, "mp4")
-        poster_name = _store(result.poster_path, video, "jpg")
-    finished = _owned(video.pk, attempt, Status.PROCESSING).update(
-        **_final(
-            Status.COMPLETED,
-            percent=100,
-            file=file_name,
-            poster=poster_name,
-            width=result.width,
-            height=result.height,
-            duration=result.duration,
-            file_bytes=default_storage.size(file_name),
+    heartbeat.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"video-{video.pk}-") as tmp:
+            workdir = Path(tmp)
+            result = provider.render(_job(video, workdir), workdir=workdir, on_progress=on_progress)
+            on_progress(99, "Saving")
+            file_name = _store(result.video_path, video, "mp4")
+            poster_name = _store(result.poster_path, video, "jpg")
+    finally:
+        heartbeat.done.set()
+        heartbeat.join()
+    finished = 0
+    try:
+        finished = _when_db_returns(
+            lambda: _owned(video.pk, attempt, Status.PROCESSING).update(
+                **_final(
+                    Status.COMPLETED,
+                    percent=100,
+                    file=file_name,
+                    poster=poster_name,
+                    width=result.width,
+                    height=result.height,
+                    duration=result.duration,
+                    file_bytes=default_storage.size(file_name),
+                )
+            )
         )
-    )
+    finally:
+        if not finished:  # taken back, cancelled, or the database never came back
+            default_storage.delete(file_name)
+            default_storage.delete(poster_name)
     if not finished:
-        default_storage.delete(file_name)
-        default_storage.delete(poster_name)
         raise _TakenBack
+
+
+def _when_db_returns(write: Callable[[], int], *, patience: float = 60.0) -> int:
+    """Runs a short write, retrying while the database is away (a restart takes seconds), so
+    finished work is not thrown away for a blip. Gives up after `patience` seconds."""
+    deadline = time.monotonic() + patience
+    pause = 0.5
+    while True:
+        try:
+            return write()
+        except DB_OUTAGE:
+            if time.monotonic() + pause > deadline:
+                raise
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 # Accounts
@@ -850,23 +951,35 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
             def spawn(fn, **kwargs):
                 (fetches if fn is video_fetch else pool).submit(_in_thread, fn, **kwargs)
 
-            while time.monotonic() < deadline and _lease(owner):
-                if time.monotonic() - last_reap > 5:
-                    videos_reap()
-                    UpstreamCall.objects.filter(at__lt=timezone.now() - timedelta(hours=1)).delete()
-                    last_reap = time.monotonic()
-                _due(spawn)
-                if time.monotonic() - last_collect > 0.5:
-                    callbacks.callbacks_collect()
-                    last_collect = time.monotonic()
-                for account_id in _accounts_with_room():
-                    account_fill(
-                        account_id=account_id,
-                        send=lambda v, a: spawn(video_send, video_id=v, attempt=a),
-                    )
-                if not _remote_work_exists():
-                    break
-                time.sleep(_until_next_due())
+            while time.monotonic() < deadline:
+                try:
+                    if not _lease(owner):
+                        break
+                    if time.monotonic() - last_reap > settings.WORKER_WATCH_SECONDS:
+                        videos_reap()
+                        UpstreamCall.objects.filter(
+                            at__lt=timezone.now() - timedelta(hours=1)
+                        ).delete()
+                        last_reap = time.monotonic()
+                    _due(spawn)
+                    if time.monotonic() - last_collect > 0.5:
+                        callbacks.callbacks_collect()
+                        last_collect = time.monotonic()
+                    for account_id in _accounts_with_room():
+                        account_fill(
+                            account_id=account_id,
+                            send=lambda v, a: spawn(video_send, video_id=v, attempt=a),
+                        )
+                    if not _remote_work_exists():
+                        break
+                    time.sleep(_until_next_due())
+                except DB_OUTAGE as exc:
+                    # A database restart: drop the dead connection and carry on once it is
+                    # back, rather than ending the loop (and its lease) on a blip.
+                    log.warning("Scheduler loop: the database went away (%s)", exc)
+                    close_old_connections()
+                    connection.close()
+                    time.sleep(1.0)
         # The pools are done: the last downloads have stored their videos, which may owe
         # callbacks the loop would otherwise leave to the minute's dispatch.
         callbacks.callbacks_collect()
