@@ -21,6 +21,13 @@ def media_root(request, tmp_path):
         return media  # the renderer and image tests run without Django too
     settings = request.getfixturevalue("settings")
     settings.MEDIA_ROOT = media
+    # Worker state is per host; per test here, so one test's clusters never show in another's.
+    state = tmp_path / "workers"
+    settings.WORKER_STATE_DIR = state
+    settings.CACHES = {
+        **settings.CACHES,
+        "workers": {**settings.CACHES["workers"], "LOCATION": str(state)},
+    }
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -89,17 +96,19 @@ class Worker:
             "MEDIA_ROOT": str(media_root),
             "SECRET_KEY": django_settings.SECRET_KEY,
             "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
+            "WORKER_STATE_DIR": str(media_root.parent / "workers"),
             "Q_WORKERS": "2",
             "PYTHONUNBUFFERED": "1",
             **env,
         }
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Worker":
+    def start(self, command: str = "qcluster") -> "Worker":
         # Its own session, so SIGKILL reaches the cluster's every process, as a crashed host would.
-        self.log = (self.media_root.parent / "worker.log").open("a")
+        self.log_path = self.media_root.parent / "worker.log"
+        self.log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
+            [sys.executable, "manage.py", command],
             cwd=ROOT,
             env=self.env,
             start_new_session=True,
@@ -107,6 +116,24 @@ class Worker:
             stderr=subprocess.STDOUT,
         )
         return self
+
+    def cluster(self, pid: int | None = None):
+        """This cluster as its sentinel last reported it (None until it has)."""
+        from videos import workers
+
+        views = workers.clusters_seen()
+        if pid is not None:
+            return views.get(pid)
+        return next(iter(views.values()), None)
+
+    def idle_worker_in_get(self, cluster) -> int:
+        """The idle worker that holds the task queue's read lock, blocked on the pipe in get():
+        the others wait on the lock itself (a futex)."""
+        for pid in cluster.workers:
+            with contextlib.suppress(OSError):
+                if "pipe" in Path(f"/proc/{pid}/wchan").read_text():
+                    return pid
+        raise AssertionError(f"no worker of {cluster} is blocked reading the queue")
 
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
@@ -134,8 +161,8 @@ def worker_factory(transactional_db, media_root):
     schedules_ensure()
     workers: list[Worker] = []
 
-    def start(**env: str) -> Worker:
-        worker = Worker(media_root, **env).start()
+    def start(command: str = "qcluster", **env: str) -> Worker:
+        worker = Worker(media_root, **env).start(command)
         workers.append(worker)
         return worker
 

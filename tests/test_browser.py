@@ -153,6 +153,9 @@ def test_submitting_and_viewing_work_without_javascript(cast, live_server, brows
     context.close()
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
     from tests.factories import make_video
     from videos import scheduler
@@ -188,13 +191,26 @@ def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
     )
     for prompt in ["A hummingbird hovering at a red flower", "Timelapse of clouds over a desert"]:
         make_video(cast.acme, cast.alice, prompt=prompt)
+    # Its worker was killed: back in the queue, and the card says so rather than an error.
+    make_video(
+        cast.acme,
+        cast.bob,
+        prompt="Lanterns drifting over a night lake",
+        message=scheduler.WORKER_RESTART,
+        worker_losses=1,
+        attempts=1,
+    )
     page = browser.new_page(viewport={"width": 1360, "height": 900})
     _sign_in(page, live_server, "bob")
     for status in ["queued", "processing", "completed", "failed", "moderated"]:
         assert page.locator(f"#gallery-grid .card.status-{status}").count() >= 1, status
     assert "#2 in queue" in page.text_content("#gallery-grid")
     assert "out of disk space" in page.text_content(".card.status-failed")
+    restarted = page.locator(".card", has_text="Lanterns drifting")
+    assert "Retrying after a worker restart" in restarted.text_content()
     _shot(page, "gallery-states")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "gallery-states-phone")
 
 
 def test_an_admin_invites_a_teammate_who_sets_a_password_and_joins(cast, live_server, browser):

@@ -134,7 +134,7 @@ def test_it_starts_the_oldest_video_first_for_one_author(cast):
     assert scheduler.videos_dispatch() == [first.pk, second.pk]
 
 
-def test_it_takes_back_a_video_whose_worker_went_quiet(cast, settings):
+def test_it_takes_back_a_video_whose_worker_went_quiet_without_costing_it_a_try(cast, settings):
     video = make_video(cast.acme, cast.bob)
     scheduler.videos_dispatch()
     long_ago = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS + 5)
@@ -142,7 +142,24 @@ def test_it_takes_back_a_video_whose_worker_went_quiet(cast, settings):
     assert scheduler.videos_reap() == 1
     video.refresh_from_db()
     assert video.status == Video.Status.QUEUED and video.account is None
-    assert "stopped responding" in video.message
+    assert video.message == "Retrying after a worker restart"
+    assert video.failures == 0 and video.worker_losses == 1
+
+
+def test_a_worker_death_leaves_the_tries_an_upstream_error_used(cast, settings):
+    long_ago = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS + 5)
+    video = make_video(
+        cast.acme,
+        cast.bob,
+        status=Video.Status.PROCESSING,
+        attempts=2,
+        failures=settings.MAX_VIDEO_ATTEMPTS - 1,
+        heartbeat_at=long_ago,
+    )
+    scheduler.videos_reap()
+    video.refresh_from_db()
+    assert video.status == Video.Status.QUEUED, "one try left, and the death did not use it"
+    assert video.failures == settings.MAX_VIDEO_ATTEMPTS - 1
 
 
 def test_it_fails_a_video_that_killed_its_worker_too_often(cast, settings):
@@ -151,14 +168,50 @@ def test_it_fails_a_video_that_killed_its_worker_too_often(cast, settings):
         cast.acme,
         cast.bob,
         status=Video.Status.PROCESSING,
-        attempts=settings.MAX_VIDEO_ATTEMPTS,
-        failures=settings.MAX_VIDEO_ATTEMPTS - 1,
+        attempts=settings.MAX_WORKER_LOSSES,
+        worker_losses=settings.MAX_WORKER_LOSSES - 1,
         heartbeat_at=long_ago,
     )
     scheduler.videos_reap()
     video.refresh_from_db()
     assert video.status == Video.Status.FAILED
-    assert "stopped 3 times" in video.error
+    assert f"stopped {settings.MAX_WORKER_LOSSES} times" in video.error
+    assert video.failures == 0
+
+
+def test_two_recoveries_of_one_worker_death_hand_the_video_back_once(cast):
+    video = make_video(cast.acme, cast.bob)
+    scheduler.videos_dispatch()
+    Video.objects.filter(pk=video.pk).update(status=Video.Status.PROCESSING)
+    video.refresh_from_db()
+    assert scheduler.video_hand_back(video_id=video.pk, attempt=video.attempts) == 1
+    assert scheduler.video_hand_back(video_id=video.pk, attempt=video.attempts) == 0
+    video.refresh_from_db()
+    assert video.worker_losses == 1 and video.status == Video.Status.QUEUED
+
+
+def test_a_hand_back_of_an_old_attempt_leaves_the_new_claim_alone(cast):
+    video = make_video(cast.acme, cast.bob)
+    scheduler.videos_dispatch()
+    video.refresh_from_db()
+    assert scheduler.video_hand_back(video_id=video.pk, attempt=video.attempts - 1) == 0
+    video.refresh_from_db()
+    assert video.status == Video.Status.SUBMITTING and video.worker_losses == 0
+
+
+def test_a_claim_whose_task_has_not_started_is_no_lost_worker(cast, settings):
+    # Its task waits in the broker (behind busy workers, or until a restart releases it).
+    video = make_video(cast.acme, cast.bob)
+    scheduler.videos_dispatch()
+    waiting = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS + 5)
+    Video.objects.filter(pk=video.pk).update(heartbeat_at=waiting)
+    assert scheduler.videos_reap() == 0, "a claim does not beat: it is not stale yet"
+    lost = timezone.now() - timedelta(seconds=settings.SEND_STALE_SECONDS + 5)
+    Video.objects.filter(pk=video.pk).update(heartbeat_at=lost)
+    assert scheduler.videos_reap() == 1
+    video.refresh_from_db()
+    assert video.status == Video.Status.QUEUED
+    assert (video.worker_losses, video.failures) == (0, 0)
 
 
 def test_a_quiet_video_within_the_grace_period_is_left_alone(cast):
@@ -179,6 +232,9 @@ def _dispatched(cast, **fields):
     return video
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_it_renders_and_stores_a_real_mp4_and_poster(cast, media_root):
     video = _dispatched(cast)
     scheduler.video_run(video_id=video.pk, attempt=video.attempts)
@@ -192,6 +248,9 @@ def test_it_renders_and_stores_a_real_mp4_and_poster(cast, media_root):
     assert video.finished_at is not None
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_it_renders_over_the_first_frame_image(cast):
     video = services.video_submit(
         team=cast.acme, user=cast.bob, prompt="Slow push in", image=_png(600, 900)
@@ -204,6 +263,9 @@ def test_it_renders_over_the_first_frame_image(cast):
     assert video.height > video.width, "a portrait image makes a portrait video"
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_a_second_delivery_of_the_same_task_does_nothing(cast, media_root):
     video = _dispatched(cast)
     scheduler.video_run(video_id=video.pk, attempt=video.attempts)
@@ -213,6 +275,9 @@ def test_a_second_delivery_of_the_same_task_does_nothing(cast, media_root):
     assert Video.objects.get().status == Video.Status.COMPLETED
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_a_stale_attempt_cannot_touch_a_requeued_video(cast):
     video = _dispatched(cast)
     scheduler.video_run(video_id=video.pk, attempt=video.attempts - 1)
@@ -229,6 +294,9 @@ def test_cancelling_stops_a_queued_video_and_frees_nothing_twice(cast):
     assert scheduler.videos_dispatch() == []
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_a_render_cancelled_midway_stops_and_stores_nothing(cast, media_root, monkeypatch):
     video = _dispatched(cast)
     from videos.providers.local import LocalRenderer
@@ -250,6 +318,9 @@ def test_a_render_cancelled_midway_stops_and_stores_nothing(cast, media_root, mo
     assert _files(media_root) == []
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_a_finished_video_frees_its_slot_for_the_next(cast):
     first = _dispatched(cast)
     waiting = [make_video(cast.acme, cast.bob) for _ in range(2)]
@@ -260,6 +331,9 @@ def test_a_finished_video_frees_its_slot_for_the_next(cast):
     assert statuses == {Video.Status.SUBMITTING}
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_deleting_a_video_removes_its_files(cast, media_root, django_capture_on_commit_callbacks):
     video = _dispatched(cast)
     scheduler.video_run(video_id=video.pk, attempt=video.attempts)

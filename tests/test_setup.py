@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -77,6 +78,7 @@ def test_runstudio_serves_pages_and_stops_both_processes_on_ctrl_c(transactional
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "PORT": str(port),
         "WEB_WORKERS": "1",
+        "WORKER_STATE_DIR": str(media_root.parent / "workers"),
     }
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runstudio"],
@@ -102,7 +104,11 @@ def test_runstudio_serves_pages_and_stops_both_processes_on_ctrl_c(transactional
         children = subprocess.run(
             ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
         ).stdout.split()
-        assert len(children) == 2, "a web server and a worker"
+        commands = sorted(Path(f"/proc/{pid}/cmdline").read_text() for pid in children)
+        assert len(children) == 3, "a web server, a task cluster and the supervisor's watchdog"
+        assert ["gunicorn" in c for c in commands].count(True) == 1
+        assert ["qcluster" in c for c in commands].count(True) == 1
+        assert ["videos.watchdog" in c for c in commands].count(True) == 1
     finally:
         # Ctrl-C in a terminal signals the whole foreground process group.
         os.killpg(process.pid, signal.SIGINT)

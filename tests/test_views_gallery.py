@@ -109,6 +109,9 @@ def test_failed_and_moderated_cards_show_the_reason(cast):
     assert b"Refused by moderation" in body and b"Sensitive content" in body
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_a_completed_card_plays_inline_and_offers_a_download(cast):
     video = _completed(cast)
     card = client_for(cast.bob).get(reverse("video_card", args=[video.pk])).content.decode()
@@ -132,6 +135,9 @@ def test_the_gallery_pages_by_cursor(cast, settings):
     assert "shot 0" in last and "before=" not in last
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_an_outsider_gets_404_for_every_video_url(cast):
     video = _completed(cast, prompt="acme only")
     client = client_for(cast.charlie)
@@ -161,6 +167,9 @@ def _clean(data):
     return clean_image(io.BytesIO(data), name="frame.png")
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_the_video_file_supports_byte_ranges(cast):
     video = _completed(cast)
     client = client_for(cast.bob)
@@ -176,6 +185,9 @@ def test_the_video_file_supports_byte_ranges(cast):
     assert client.get(url, HTTP_RANGE=f"bytes={video.file_bytes + 5}-").status_code == 416
 
 
+# A render beats its heartbeat from a thread with its own connection, which sees only
+# committed rows: the test's data must be committed too.
+@pytest.mark.django_db(transaction=True)
 def test_download_sends_an_attachment(cast):
     video = _completed(cast)
     response = client_for(cast.bob).get(reverse("video_mp4", args=[video.pk]), {"download": 1})
