@@ -284,7 +284,7 @@ CACHES = {
 }
 # A cluster with tasks in its internal queue and an idle worker for this long is stuck (a
 # worker killed inside the queue's get() holds its lock for ever): the supervisor restarts it.
-WORKER_STUCK_SECONDS = env_float("WORKER_STUCK_SECONDS", 10.0)
+WORKER_STUCK_SECONDS = env_float("WORKER_STUCK_SECONDS", 6.0)
 # How long a stopping cluster may take before its whole process group is killed.
 WORKER_STOP_GRACE_SECONDS = env_float("WORKER_STOP_GRACE_SECONDS", 10.0)
 # How often the supervisor takes back videos from dead workers and asks for a dispatch.

@@ -305,6 +305,10 @@ def videos_reap() -> int:
                     next_poll_at=timezone.now(), message="Checking whether the upstream got it"
                 )
             continue
+        if video.status == Status.SUBMITTING and video.heartbeat_at >= send_cutoff:
+            # Claimed, its task not started yet: nothing beats until a worker takes it, and the
+            # task is safe in the broker (behind a busy queue, or released after a restart).
+            continue
         # Matching the old heartbeat means a worker that revives at this instant keeps the video.
         taken += video_hand_back(
             video_id=video.pk, attempt=video.attempts, heartbeat_at=video.heartbeat_at
@@ -315,7 +319,8 @@ def videos_reap() -> int:
 
 
 def video_hand_back(*, video_id: int, attempt: int, heartbeat_at=None) -> int:
-    """Puts a local render whose worker died back in the queue, without costing it a try.
+    """Puts a local video whose worker died (or whose task never started) back in the queue,
+    without costing it a try.
 
     Only the attempt that died is touched (a newer claim is left alone); a video that has now
     lost MAX_WORKER_LOSSES workers fails, since it is what kills them (django-q2 #327).
@@ -324,16 +329,19 @@ def video_hand_back(*, video_id: int, attempt: int, heartbeat_at=None) -> int:
     mine = _owned(video_id, attempt)
     if heartbeat_at is not None:
         mine = mine.filter(heartbeat_at=heartbeat_at)
-    losses = mine.values_list("worker_losses", flat=True).first()
-    if losses is None:
+    row = mine.values_list("worker_losses", "status").first()
+    if row is None:
         return 0
-    losses += 1
-    if losses >= settings.MAX_WORKER_LOSSES:
+    # Only a render under way had a worker to lose; a claim whose task never started did not.
+    held, losses = row[1] == Status.PROCESSING, row[0]
+    mine = mine.filter(worker_losses=losses, status=row[1])
+    losses += held
+    if held and losses >= settings.MAX_WORKER_LOSSES:
         changes = _final(Status.FAILED, f"Its worker stopped {losses} times on this video.")
     else:
         changes = _requeue(WORKER_RESTART)
     # worker_losses in the filter: two recoveries of the same death count it once.
-    return mine.filter(worker_losses=losses - 1).update(**changes, worker_losses=losses)
+    return mine.update(**changes, worker_losses=losses)
 
 
 def _requeue(message: str, *, failed: bool = False, retry_in: float = 0) -> dict:
@@ -691,20 +699,24 @@ def video_fetch(*, video_id: int, attempt: int) -> None:
         _fetch_failed(video, attempt, f"The upstream sent a file that is not a video: {exc}")
         return
     done = _owned(video_id, attempt, Status.PROCESSING).update(
-        **_final(
-            Status.COMPLETED,
-            percent=100,
-            file=file_name,
-            poster=poster_name,
-            width=info.width,
-            height=info.height,
-            duration=info.duration,
-            file_bytes=default_storage.size(file_name),
-        )
+        **_completed(file_name, poster_name, info.width, info.height, info.duration)
     )
     if not done:
         default_storage.delete(file_name)
         default_storage.delete(poster_name)
+
+
+def _completed(file_name: str, poster_name: str, width: int, height: int, duration: float) -> dict:
+    return _final(
+        Status.COMPLETED,
+        percent=100,
+        file=file_name,
+        poster=poster_name,
+        width=width,
+        height=height,
+        duration=duration,
+        file_bytes=default_storage.size(file_name),
+    )
 
 
 def _fetch_failed(video: Video, attempt: int, error: str) -> None:
@@ -827,19 +839,9 @@ def _render_and_store(video: Video, attempt: int) -> None:
         heartbeat.join()
     finished = 0
     try:
+        done = _completed(file_name, poster_name, result.width, result.height, result.duration)
         finished = _when_db_returns(
-            lambda: _owned(video.pk, attempt, Status.PROCESSING).update(
-                **_final(
-                    Status.COMPLETED,
-                    percent=100,
-                    file=file_name,
-                    poster=poster_name,
-                    width=result.width,
-                    height=result.height,
-                    duration=result.duration,
-                    file_bytes=default_storage.size(file_name),
-                )
-            )
+            lambda: _owned(video.pk, attempt, Status.PROCESSING).update(**done)
         )
     finally:
         if not finished:  # taken back, cancelled, or the database never came back
