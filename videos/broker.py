@@ -35,5 +35,8 @@ class LeaseRecordingORM(ORM):
             ids = [row_id for row_id, _ in tasks]
             # The lock value is the lease's token: a release matches it, so a row that another
             # cluster leased again after ours ran out is never released by mistake.
-            workers.leases_record(OrmQ.objects.filter(pk__in=ids).values_list("pk", "lock"))
+            try:
+                workers.leases_record(OrmQ.objects.filter(pk__in=ids).values_list("pk", "lock"))
+            except (OSError, *DB_OUTAGE) as exc:  # the tasks run anyway; only a fast release
+                log.warning("Could not record the leased tasks: %s", exc)  # after a kill is lost
         return tasks

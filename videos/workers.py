@@ -23,6 +23,7 @@ The records are small JSON files under WORKER_STATE_DIR, one per process, writte
 they are local to the host, as pids are.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -33,10 +34,12 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import close_old_connections, connections
 from django.utils import timezone
-from django_q.brokers import get_broker
+from django_q.conf import Conf
 from django_q.models import OrmQ
+from django_q.signing import BadSignature, SignedPackage
 from django_q.status import Stat
 
 from videos import scheduler, services
@@ -205,7 +208,7 @@ def clusters_seen() -> dict[int, ClusterView]:
     """The clusters on this host whose sentinel saved its status in the last few seconds."""
     states = {record["pid"]: record for _, record in _read("worker")}
     views = {}
-    for stat in Stat.get_all(broker=get_broker()):
+    for stat in _stats():
         workers = tuple(stat.workers)
         mine = [states[pid] for pid in workers if pid in states]
         views[stat.pid] = ClusterView(
@@ -217,6 +220,20 @@ def clusters_seen() -> dict[int, ClusterView]:
             idle=frozenset((s["pid"], s["since"]) for s in mine if s["state"] == "idle"),
         )
     return views
+
+
+def _stats() -> list[Stat]:
+    # Read-only, unlike Stat.get_all(), which writes the list of keys back and could drop the
+    # key a sentinel is adding at that moment (both read, change and write the same list).
+    cache = caches[settings.Q_CLUSTER["cache"]]
+    stats = []
+    for key in cache.get(Conf.Q_STAT) or []:
+        pack = cache.get(key)
+        if pack is None:
+            continue  # expired: that sentinel stopped saving its status
+        with contextlib.suppress(BadSignature):
+            stats.append(SignedPackage.loads(pack))
+    return stats
 
 
 def cluster_stuck(before: ClusterView, after: ClusterView) -> str:
