@@ -190,6 +190,24 @@ def test_two_recoveries_of_one_worker_death_hand_the_video_back_once(cast):
     assert video.worker_losses == 1 and video.status == Video.Status.QUEUED
 
 
+def test_a_hand_back_deletes_what_the_dead_worker_stored_but_never_recorded(cast, media_root):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    video = make_video(cast.acme, cast.bob)
+    scheduler.videos_dispatch()
+    Video.objects.filter(pk=video.pk).update(status=Video.Status.PROCESSING)
+    video.refresh_from_db()
+    for ext in ("mp4", "jpg"):
+        name = scheduler.result_name(
+            team_id=cast.acme.pk, video_id=video.pk, attempt=video.attempts, ext=ext
+        )
+        default_storage.save(name, ContentFile(b"half a result"))
+    assert len(_files(media_root)) == 2
+    scheduler.video_hand_back(video_id=video.pk, attempt=video.attempts)
+    assert _files(media_root) == []
+
+
 def test_a_hand_back_of_an_old_attempt_leaves_the_new_claim_alone(cast):
     video = make_video(cast.acme, cast.bob)
     scheduler.videos_dispatch()

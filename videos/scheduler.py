@@ -12,6 +12,8 @@ that task, and a poll that sees a video finish fills the freed slot at once, in 
 """
 
 import gc
+import hashlib
+import hmac
 import logging
 import secrets
 import shutil
@@ -329,11 +331,11 @@ def video_hand_back(*, video_id: int, attempt: int, heartbeat_at=None) -> int:
     mine = _owned(video_id, attempt)
     if heartbeat_at is not None:
         mine = mine.filter(heartbeat_at=heartbeat_at)
-    row = mine.values_list("worker_losses", "status").first()
+    row = mine.values_list("worker_losses", "status", "team_id").first()
     if row is None:
         return 0
     # Only a render under way had a worker to lose; a claim whose task never started did not.
-    held, losses = row[1] == Status.PROCESSING, row[0]
+    held, losses, team_id = row[1] == Status.PROCESSING, row[0], row[2]
     mine = mine.filter(worker_losses=losses, status=row[1])
     losses += held
     if held and losses >= settings.MAX_WORKER_LOSSES:
@@ -341,7 +343,12 @@ def video_hand_back(*, video_id: int, attempt: int, heartbeat_at=None) -> int:
     else:
         changes = _requeue(WORKER_RESTART)
     # worker_losses in the filter: two recoveries of the same death count it once.
-    return mine.update(**changes, worker_losses=losses)
+    handed = mine.update(**changes, worker_losses=losses)
+    if handed and held:
+        # A worker killed between storing its result and recording it left files nobody
+        # refers to; the attempt is over, so they go.
+        _discard_results(team_id=team_id, video_id=video_id, attempt=attempt)
+    return handed
 
 
 def _requeue(message: str, *, failed: bool = False, retry_in: float = 0) -> dict:
@@ -690,8 +697,8 @@ def video_fetch(*, video_id: int, attempt: int) -> None:
             provider = provider_for(account)
             path = provider.fetch(video.upstream_id, video.upstream_file, workdir=workdir)
             info = media.probe(path, poster=workdir / "poster.jpg")
-            file_name = _store(path, video, "mp4")
-            poster_name = _store(info.poster, video, "jpg")
+            file_name = _store(path, _upload_name(video, "mp4"))
+            poster_name = _store(info.poster, _upload_name(video, "jpg"))
     except ProviderError as exc:
         _fetch_failed(video, attempt, str(exc))
         return
@@ -739,11 +746,30 @@ def _fetch_failed(video: Video, attempt: int, error: str) -> None:
     )
 
 
-def _store(path: Path, video: Video, ext: str) -> str:
+def _store(path: Path, name: str) -> str:
     """Streams a result file into storage in chunks; it is never read whole into memory."""
-    name = Video._meta.get_field("file").generate_filename(video, f"result.{ext}")
     with path.open("rb") as fh:
         return default_storage.save(name, File(fh, name=name))
+
+
+def _upload_name(video: Video, ext: str) -> str:
+    return Video._meta.get_field("file").generate_filename(video, f"result.{ext}")
+
+
+def result_name(*, team_id: int, video_id: int, attempt: int, ext: str) -> str:
+    """Where a local render's attempt stores its result: unguessable, as upload names are, but
+    derived, so whoever hands back a dead worker's attempt can delete what it stored before it
+    died. Only one run per attempt gets past video_run's claim, so no other run writes here."""
+    key = settings.SECRET_KEY.encode()
+    digest = hmac.new(key, f"result:{video_id}:{attempt}:{ext}".encode(), hashlib.sha256)
+    return f"videos/team-{team_id}/{digest.hexdigest()[:32]}.{ext}"
+
+
+def _discard_results(*, team_id: int, video_id: int, attempt: int) -> None:
+    for ext in ("mp4", "jpg"):
+        default_storage.delete(
+            result_name(team_id=team_id, video_id=video_id, attempt=attempt, ext=ext)
+        )
 
 
 # Local renders: one worker holds the video from start to stored file
@@ -756,11 +782,11 @@ class _TakenBack(Exception):
 def video_run(*, video_id: int, attempt: int) -> None:
     """Renders one dispatched local video and stores the result. Safe to run twice: only the
     worker holding the current attempt gets past the claim."""
-    stale = timezone.now() - timedelta(seconds=settings.STALE_AFTER_SECONDS)
-    claimed = (
-        Video.objects.filter(pk=video_id, attempts=attempt)
-        .filter(Q(status=Status.SUBMITTING) | Q(status=Status.PROCESSING, heartbeat_at__lt=stale))
-        .update(status=Status.PROCESSING, heartbeat_at=timezone.now(), message="Starting")
+    # SUBMITTING -> PROCESSING happens once per attempt: a second delivery of the task (its
+    # lease ran out, or was released after a restart) finds nothing to claim. A worker that
+    # died mid-render gets its video handed back as a new attempt, never resumed.
+    claimed = Video.objects.filter(pk=video_id, attempts=attempt, status=Status.SUBMITTING).update(
+        status=Status.PROCESSING, heartbeat_at=timezone.now(), message="Starting"
     )
     if not claimed:
         return
@@ -832,8 +858,12 @@ def _render_and_store(video: Video, attempt: int) -> None:
             workdir = Path(tmp)
             result = provider.render(_job(video, workdir), workdir=workdir, on_progress=on_progress)
             on_progress(99, "Saving")
-            file_name = _store(result.video_path, video, "mp4")
-            poster_name = _store(result.poster_path, video, "jpg")
+            names = {
+                ext: result_name(team_id=video.team_id, video_id=video.pk, attempt=attempt, ext=ext)
+                for ext in ("mp4", "jpg")
+            }
+            file_name = _store(result.video_path, names["mp4"])
+            poster_name = _store(result.poster_path, names["jpg"])
     finally:
         heartbeat.done.set()
         heartbeat.join()

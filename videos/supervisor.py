@@ -1,12 +1,12 @@
 """The supervisor behind `runstudio` (web + workers) and `runworkers` (workers only).
 
-It starts each child as the leader of its own process group, and every WORKER_WATCH_SECONDS:
+It starts each child as the leader of its own process group, and every second or so:
 - restarts a child that died (giving up on one that keeps dying at once);
 - restarts the task cluster when it is stuck (videos.workers.cluster_stuck) for
   WORKER_STUCK_SECONDS, or when its sentinel stopped saving its status: SIGTERM to the group,
   WORKER_STOP_GRACE_SECONDS, then SIGKILL to the whole group, then a new cluster;
-- takes back videos from dead workers and makes sure queued work gets a dispatch
-  (videos.workers.workers_watch).
+- every WORKER_WATCH_SECONDS, takes back videos from dead workers and makes sure queued work
+  gets a dispatch (videos.workers.workers_watch).
 A watchdog process (videos.watchdog) stops the groups if the supervisor itself is killed.
 """
 
@@ -33,6 +33,7 @@ SILENT_SECONDS = 30.0
 # A child that dies this often within CRASH_WINDOW_SECONDS is broken: stop, do not loop.
 CRASH_LIMIT, CRASH_WINDOW_SECONDS = 5, 60.0
 STUCK_GRACE_SECONDS = 3.0
+CHECK_SECONDS = 1.0  # how often the cluster's state is looked at
 
 
 @dataclass
@@ -94,15 +95,18 @@ class Supervisor:
             child.start()
         self._tell_watchdog()
         self.seen_at = time.monotonic()
-        next_watch = 0.0
+        next_check = next_watch = 0.0
         try:
             while True:
                 if not self._restart_dead():
                     return 1
-                if time.monotonic() >= next_watch:
-                    self._check_cluster()
-                    self._watch_videos()
-                    next_watch = time.monotonic() + settings.WORKER_WATCH_SECONDS
+                now = time.monotonic()
+                if now >= next_check:
+                    self._check_cluster()  # reads a few small local files: cheap
+                    next_check = now + CHECK_SECONDS
+                if now >= next_watch:
+                    self._watch_videos()  # database queries
+                    next_watch = now + settings.WORKER_WATCH_SECONDS
                 time.sleep(0.2)
         finally:
             for child in self.children:
