@@ -3,8 +3,8 @@
 It starts each child as the leader of its own process group, and every second or so:
 - restarts a child that died (giving up on one that keeps dying at once);
 - restarts the task cluster when it is stuck (videos.workers.cluster_stuck) for
-  WORKER_STUCK_SECONDS, or when its sentinel stopped saving its status: SIGTERM to the group,
-  WORKER_STOP_GRACE_SECONDS, then SIGKILL to the whole group, then a new cluster;
+  WORKER_STUCK_SECONDS, or when its sentinel stopped saving its status: SIGTERM to its main
+  process, WORKER_STOP_GRACE_SECONDS, then SIGKILL to its whole group, then a new cluster;
 - every WORKER_WATCH_SECONDS, takes back videos from dead workers and makes sure queued work
   gets a dispatch (videos.workers.workers_watch).
 A watchdog process (videos.watchdog) stops the groups if the supervisor itself is killed.
@@ -58,11 +58,14 @@ class Child:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, grace: float) -> None:
-        """SIGTERM to the group, then SIGKILL to whatever of it is left after `grace`."""
+        """SIGTERM to the leader, then SIGKILL to whatever of its group is left after `grace`.
+        The leader alone: qcluster's main process stops its sentinel, which drains and stops
+        the workers in order; SIGTERM to every process at once leaves that stop waiting for
+        workers that are already gone."""
         if self.process is None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=grace)
         # The leader may have exited while a child of its group hangs: kill the group anyway.

@@ -3,11 +3,13 @@
 `python -m videos.watchdog` reads lines "groups <pgid> <pgid> ..." on stdin from the supervisor,
 which writes one whenever it starts or restarts a child. A supervisor that stops normally
 stops its children itself; one that is killed (even with SIGKILL, which runs no handler)
-closes the pipe by dying, and this process then stops each group: SIGTERM, a grace period,
-SIGKILL. Without it the web server and the task cluster, each the leader of its own session,
-would live on as orphans. Pure standard library, so it starts in milliseconds.
+closes the pipe by dying, and this process then stops each group: SIGTERM to its leader, a
+grace period, SIGKILL to the group. Without it the web server and the task cluster, each the
+leader of its own session, would live on as orphans. Pure standard library, so it starts in
+milliseconds.
 """
 
+import contextlib
 import os
 import signal
 import sys
@@ -28,8 +30,9 @@ def _alive(pgid: int) -> bool:
 
 def stop_groups(pgids: list[int], grace: float = GRACE_SECONDS) -> None:
     for pgid in pgids:
-        if _alive(pgid):
-            os.killpg(pgid, signal.SIGTERM)
+        # The group's leader first (its pid is the group's id): it stops the rest in order.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(_alive(pgid) for pgid in pgids):
         time.sleep(0.1)
