@@ -222,3 +222,24 @@ def _restart_mid_render(private_postgres, rows) -> None:
         timeout=90,
         what="both renders to finish",
     )
+
+
+def test_the_supervisor_restarts_a_killed_cluster_whose_render_then_completes(
+    cast, worker_factory, media_root
+):
+    supervisor = worker_factory("runworkers", LOCAL_RENDER_MIN_SECONDS="8", **SUPERVISED)
+    first = _ready(supervisor)
+    video = services.video_submit(team=cast.acme, user=cast.bob, prompt="Through a crash")
+    wait_for(
+        lambda: Video.objects.filter(pk=video.pk, status="processing", percent__gt=0).exists(),
+        timeout=60,
+        what="the render to start",
+    )
+    os.killpg(first.pid, signal.SIGKILL)  # the whole cluster, as an OOM kill of its group would
+    wait_for(lambda: _status(video.pk) == "completed", timeout=90, what="the video")
+    video.refresh_from_db()
+    assert (video.attempts, video.failures, video.worker_losses) == (2, 0, 1)
+    assert len(list(media_root.rglob("*.mp4"))) == 1
+    log = supervisor.log_path.read_text()
+    assert "The task cluster stopped (exit code -9); starting it again" in log
+    assert "Handed back 1 video(s)" in log
