@@ -128,12 +128,17 @@ class Worker:
 
     def idle_worker_in_get(self, cluster) -> int:
         """The idle worker that holds the task queue's read lock, blocked on the pipe in get():
-        the others wait on the lock itself (a futex)."""
-        for pid in cluster.workers:
-            with contextlib.suppress(OSError):
-                if "pipe" in Path(f"/proc/{pid}/wchan").read_text():
-                    return pid
-        raise AssertionError(f"no worker of {cluster} is blocked reading the queue")
+        the others wait on the lock itself (a futex). A worker records itself idle just
+        before it reaches get(), so this waits for one to get there."""
+
+        def blocked_on_the_pipe():
+            for pid in cluster.workers:
+                with contextlib.suppress(OSError):
+                    if "pipe" in Path(f"/proc/{pid}/wchan").read_text():
+                        return pid
+            return None
+
+        return wait_for(blocked_on_the_pipe, timeout=30, what="a worker blocked reading the queue")
 
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
