@@ -27,9 +27,15 @@ def _status(video_id: int) -> str:
 
 
 def _ready(worker, pid=None):
-    """The cluster once each of its workers has recorded itself idle."""
+    """The cluster once each of its workers has recorded itself idle. (The sentinel saves a
+    first status before it spawns any worker: an empty pool is not ready.)"""
     return wait_for(
-        lambda: (view := worker.cluster(pid)) and len(view.idle) == len(view.workers) and view,
+        lambda: (
+            (view := worker.cluster(pid))
+            and view.workers
+            and len(view.idle) == len(view.workers)
+            and view
+        ),
         timeout=60,
         what="the cluster's workers to be ready",
     )
@@ -60,7 +66,11 @@ def test_liveness_passes_for_a_healthy_cluster_and_fails_once_it_is_stuck(cast, 
 
     _freeze(worker, cluster)
     services.video_submit(team=cast.acme, user=cast.bob, prompt="Nobody takes this")
-    wait_for(lambda: worker.cluster().queued, timeout=30, what="the dispatch task in its queue")
+    wait_for(
+        lambda: (view := worker.cluster()) and view.queued,
+        timeout=30,
+        what="the dispatch task in its queue",
+    )
     stuck = _liveness(worker)
     assert stuck.returncode == 1
     assert f"STUCK cluster {worker.process.pid}" in stuck.stderr
@@ -84,7 +94,7 @@ def test_a_busy_cluster_is_not_stuck(cast, worker_factory):
     for i in range(4):
         services.video_submit(team=cast.acme, user=cast.bob, prompt=f"Busy {i}")
     wait_for(
-        lambda: (view := worker.cluster()) and view.busy == len(view.workers),
+        lambda: (view := worker.cluster()) and view.workers and view.busy == len(view.workers),
         timeout=60,
         what="every worker to be busy",
     )
