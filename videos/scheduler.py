@@ -765,11 +765,16 @@ def result_name(*, team_id: int, video_id: int, attempt: int, ext: str) -> str:
     return f"videos/team-{team_id}/{digest.hexdigest()[:32]}.{ext}"
 
 
+def _result_names(*, team_id: int, video_id: int, attempt: int) -> dict[str, str]:
+    return {
+        ext: result_name(team_id=team_id, video_id=video_id, attempt=attempt, ext=ext)
+        for ext in ("mp4", "jpg")
+    }
+
+
 def _discard_results(*, team_id: int, video_id: int, attempt: int) -> None:
-    for ext in ("mp4", "jpg"):
-        default_storage.delete(
-            result_name(team_id=team_id, video_id=video_id, attempt=attempt, ext=ext)
-        )
+    for name in _result_names(team_id=team_id, video_id=video_id, attempt=attempt).values():
+        default_storage.delete(name)
 
 
 # Local renders: one worker holds the video from start to stored file
@@ -858,10 +863,7 @@ def _render_and_store(video: Video, attempt: int) -> None:
             workdir = Path(tmp)
             result = provider.render(_job(video, workdir), workdir=workdir, on_progress=on_progress)
             on_progress(99, "Saving")
-            names = {
-                ext: result_name(team_id=video.team_id, video_id=video.pk, attempt=attempt, ext=ext)
-                for ext in ("mp4", "jpg")
-            }
+            names = _result_names(team_id=video.team_id, video_id=video.pk, attempt=attempt)
             file_name = _store(result.video_path, names["mp4"])
             poster_name = _store(result.poster_path, names["jpg"])
     finally:
@@ -1009,7 +1011,6 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
                     # A database restart: drop the dead connection and carry on once it is
                     # back, rather than ending the loop (and its lease) on a blip.
                     log.warning("Scheduler loop: the database went away (%s)", exc)
-                    close_old_connections()
                     connection.close()
                     time.sleep(1.0)
         # The pools are done: the last downloads have stored their videos, which may owe
