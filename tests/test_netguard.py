@@ -1,7 +1,8 @@
-"""The SSRF guard: which callback URLs we refuse, and that a send goes only where we checked.
+"""The outbound guard: which URLs we refuse, and that a connection goes only where we checked.
 
 Nothing here reaches the internet: refused and accepted URLs are IP literals (or `localhost`),
-which getaddrinfo answers without DNS, and every POST goes to a server on 127.0.0.1.
+which getaddrinfo answers without DNS, and every request goes to a server on loopback. The
+providers' use of the guard (base URLs, Test connection, downloads) is in test_outbound.py.
 """
 
 import datetime
@@ -14,13 +15,21 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from videos import netguard
 from videos.netguard import Answer, DeliveryFailed, UnsafeURL, check_url, post_json
+
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
+REFUSED_MESSAGE = (
+    "replyUrl points at an address the studio does not connect to (loopback, private, "
+    "link-local or cloud-metadata networks); an operator can allow a network with "
+    "OUTBOUND_ALLOWED_NETWORKS."
+)
 
 
 @pytest.fixture(autouse=True)
 def guard_settings(settings):
-    # Known defaults whatever the environment says; tests that need more set them.
-    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    # As in production whatever the environment says; tests that need more set them.
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
     settings.WEBHOOK_ALLOW_HTTP = True
     settings.WEBHOOK_TIMEOUT_SECONDS = 5.0
     return settings
@@ -33,6 +42,8 @@ class Receiver:
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
+    # Connections accepted, counted before a byte is read: "saw nothing" means none at all.
+    connections: int = 0
 
     @property
     def port(self) -> int:
@@ -43,7 +54,12 @@ class Receiver:
 def receiver_factory() -> Iterator:
     started: list[Receiver] = []
 
-    def start() -> Receiver:
+    def start(host: str = "127.0.0.1", port: int = 0) -> Receiver:
+        class Counting(http.server.ThreadingHTTPServer):
+            def verify_request(self, request, client_address) -> bool:
+                receiver.connections += 1
+                return True
+
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -59,7 +75,7 @@ def receiver_factory() -> Iterator:
             def log_message(self, *args: object) -> None:
                 pass
 
-        receiver = Receiver(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+        receiver = Receiver(Counting((host, port), Handler))
         threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
         started.append(receiver)
         return receiver
@@ -76,57 +92,54 @@ def receiver(receiver_factory) -> Receiver:
 
 
 REFUSED = [
-    ("http://127.0.0.1/hook", "loopback"),
-    ("http://[::1]/hook", "loopback"),
-    ("http://0.0.0.0/hook", "unspecified"),
-    ("http://10.1.2.3/hook", "private"),
-    ("http://172.16.0.1/hook", "private"),
-    ("http://192.168.1.1/hook", "private"),
-    ("http://169.254.169.254/latest/meta-data/", "link-local"),
-    ("http://100.64.0.1/hook", "carrier-grade NAT"),
-    ("http://224.0.0.1/hook", "multicast"),
-    ("http://[::ffff:10.0.0.1]/hook", "private"),
-    ("http://[::ffff:127.0.0.1]/hook", "loopback"),
-    ("http://[64:ff9b::a00:1]/hook", "NAT64"),
-    ("http://[2002:a00:1::1]/hook", "private"),  # 6to4 around 10.0.0.1
+    "http://127.0.0.1/hook",  # loopback
+    "http://[::1]/hook",
+    "http://0.0.0.0/hook",  # unspecified: Linux delivers it to this machine
+    "http://[::]/hook",
+    "http://10.1.2.3/hook",  # private
+    "http://172.16.0.1/hook",
+    "http://192.168.1.1/hook",
+    "http://169.254.169.254/latest/meta-data/",  # link-local, cloud metadata
+    "http://100.64.0.1/hook",  # carrier-grade NAT
+    "http://100.100.100.200/latest/meta-data/",  # Alibaba's metadata, inside CGNAT
+    "http://168.63.129.16/machine",  # Azure's WireServer: a public address
+    "http://[fd00:ec2::254]/latest/meta-data/",  # AWS metadata over IPv6
+    "http://192.0.0.192/",  # Oracle's, in a block some Pythons call global
+    "http://224.0.0.1/hook",  # multicast
+    "http://[::ffff:10.0.0.1]/hook",  # IPv4-mapped
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://[::ffff:169.254.169.254]/hook",
+    "http://[64:ff9b::a00:1]/hook",  # NAT64
+    "http://[2002:a00:1::1]/hook",  # 6to4 around 10.0.0.1
     # Python calls these global; none is global unicast IPv6.
-    ("http://[64:ff9b:1::a9fe:a9fe]/hook", "reserved"),  # local-use NAT64 to 169.254.169.254
-    ("http://[::ffff:0:a00:1]/hook", "reserved"),  # SIIT around 10.0.0.1
-    ("http://[::127.0.0.1]/hook", "reserved"),  # IPv4-compatible
-    ("http://[fec0::1]/hook", "non-public"),  # site-local
-    ("http://2130706433/hook", "loopback"),  # decimal 127.0.0.1
-    ("http://0x7f.1/hook", "loopback"),  # hex/short 127.0.0.1
-    ("http://017700000001/hook", "loopback"),  # octal 127.0.0.1
-    ("http://localhost/hook", "loopback"),
+    "http://[64:ff9b:1::a9fe:a9fe]/hook",  # local-use NAT64 to 169.254.169.254
+    "http://[::ffff:0:a00:1]/hook",  # SIIT around 10.0.0.1
+    "http://[::127.0.0.1]/hook",  # IPv4-compatible
+    "http://[fec0::1]/hook",  # site-local
+    "http://2130706433/hook",  # decimal 127.0.0.1
+    "http://0x7f.1/hook",  # hex/short 127.0.0.1
+    "http://017700000001/hook",  # octal 127.0.0.1
+    "http://localhost/hook",
 ]
 
 
-@pytest.mark.parametrize(("url", "kind"), REFUSED)
-def test_it_refuses_an_internal_address(url, kind):
-    with pytest.raises(UnsafeURL) as caught:
+@pytest.mark.parametrize("url", REFUSED)
+def test_it_refuses_an_internal_address_with_one_plain_message(url):
+    with pytest.raises(netguard.Refused) as caught:
         check_url(url)
-    message = str(caught.value)
-    assert message.startswith("replyUrl ")
-    assert kind in message
-    assert message.endswith("callbacks go only to public addresses.")
+    assert str(caught.value) == REFUSED_MESSAGE
 
 
-def test_it_names_the_address_and_what_to_fix():
+def test_the_message_does_not_say_what_a_name_resolves_to():
+    # An admin probing internal names learns only that the studio will not go there.
     with pytest.raises(UnsafeURL) as caught:
-        check_url("http://127.0.0.1:8000/hook")
-    assert str(caught.value) == (
-        "replyUrl points at 127.0.0.1, a loopback address; callbacks go only to public addresses."
-    )
-
-
-def test_it_says_which_name_resolved_to_the_address():
-    with pytest.raises(UnsafeURL, match=r"host 2130706433 resolves to 127\.0\.0\.1"):
-        check_url("http://2130706433/")
+        check_url("http://localhost:8000/hook")
+    assert str(caught.value) == REFUSED_MESSAGE and "127.0.0.1" not in str(caught.value)
 
 
 def test_it_uses_the_field_name_in_the_message():
-    with pytest.raises(UnsafeURL, match=r"^callbackUrl points at 10\.0\.0\.1"):
-        check_url("http://10.0.0.1/", field="callbackUrl")
+    with pytest.raises(UnsafeURL, match=r"^Base URL points at an address the studio does not"):
+        check_url("http://10.0.0.1/", field="Base URL")
 
 
 @pytest.mark.parametrize(
@@ -150,7 +163,11 @@ def test_it_accepts_a_public_address(url):
         ("http:///hook", "has no host"),
         ("https://user:pass@93.184.215.14/hook", "user name or password"),
         ("https://user@93.184.215.14/hook", "user name or password"),
-        ("https://93.184.215.14:99999/hook", "not a valid URL"),
+        ("https://93.184.215.14:99999/hook", "invalid port; use a port from 1 to 65535"),
+        ("https://93.184.215.14:0/hook", "invalid port; use a port from 1 to 65535"),
+        ("http://127.0.0.1:0/hook", "invalid port; use a port from 1 to 65535"),
+        ("https://93.184.215.14:http/hook", "invalid port; use a port from 1 to 65535"),
+        ("https://[::1/hook", "not a valid URL"),
         ("https://93.184.215.14/a\nb", "control characters"),
         ("https://93.184.215.14/" + "a" * 1024, "longer than 1024"),
     ],
@@ -175,15 +192,45 @@ def test_it_refuses_http_when_only_https_is_allowed(settings):
 
 
 def test_the_allow_list_opens_a_local_network(settings):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     check_url("http://127.0.0.1:8000/hook")
     check_url("http://[::ffff:127.0.0.1]:8000/hook")
-    with pytest.raises(UnsafeURL):
-        check_url("http://10.0.0.1/hook")
+    check_url("http://localhost:8000/hook")
+    for url in ("http://10.0.0.1/hook", "http://[::1]/hook"):
+        with pytest.raises(netguard.Refused):
+            check_url(url)
+
+
+def test_a_name_is_refused_when_any_of_its_addresses_is(settings, monkeypatch):
+    # A client may fall back to any address of a name, so each must pass.
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    real = socket.getaddrinfo
+    both = [*real("127.0.0.1", 80, type=socket.SOCK_STREAM), *real("127.0.0.2", 80)]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: both)
+    with pytest.raises(netguard.Refused):
+        check_url("http://two-addresses.test/hook")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/", "http://[::ffff:169.254.169.254]/", "http://168.63.129.16/"]
+)
+def test_metadata_stays_refused_when_a_wider_network_is_allowed(settings, url):
+    settings.OUTBOUND_ALLOWED_NETWORKS = [*LOOPBACK, "169.254.0.0/16", "168.63.0.0/16"]
+    with pytest.raises(netguard.Refused):
+        check_url(url)
+
+
+def test_metadata_opens_only_when_listed_on_its_own(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["169.254.169.254/32", "fd00:ec2::254/128"]
+    check_url("http://169.254.169.254/latest/meta-data/")
+    check_url("http://[::ffff:169.254.169.254]/latest/meta-data/")
+    check_url("http://[fd00:ec2::254]/latest/meta-data/")
+    with pytest.raises(netguard.Refused):
+        check_url("http://169.254.170.2/")  # ECS credentials: another address, not listed
 
 
 def test_it_delivers_the_body_with_the_urls_host_header(settings, receiver):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
 
     answer = post_json(
         f"http://127.0.0.1:{receiver.port}/hook?team=1",
@@ -203,7 +250,7 @@ def test_it_delivers_the_body_with_the_urls_host_header(settings, receiver):
 
 
 def test_it_connects_to_the_checked_address_but_keeps_the_host_name(settings, receiver):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
 
     # 2130706433 is 127.0.0.1 to getaddrinfo: the request goes to the IP, Host stays the name.
     answer = post_json(f"http://2130706433:{receiver.port}/hook", body=b"{}", headers={})
@@ -214,7 +261,7 @@ def test_it_connects_to_the_checked_address_but_keeps_the_host_name(settings, re
 
 
 def test_it_returns_a_redirect_without_following_it(settings, receiver_factory):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     target = receiver_factory()
     redirecting = receiver_factory()
     redirecting.status = 302
@@ -229,7 +276,7 @@ def test_it_returns_a_redirect_without_following_it(settings, receiver_factory):
 
 
 def test_it_caps_the_response_body(settings, receiver_factory):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
 
     class Chatty(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -255,7 +302,7 @@ def test_it_caps_the_response_body(settings, receiver_factory):
 
 
 def test_a_receiver_that_is_down_gives_delivery_failed(settings):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     # A bound socket that never listens: the port stays ours and every connect is refused.
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -265,17 +312,42 @@ def test_a_receiver_that_is_down_gives_delivery_failed(settings):
 
 
 def test_it_refuses_to_post_to_a_local_receiver_without_the_allow_list(receiver):
-    with pytest.raises(UnsafeURL, match="loopback"):
-        post_json(f"http://127.0.0.1:{receiver.port}/hook", body=b"{}", headers={})
-    with pytest.raises(UnsafeURL, match="loopback"):
-        post_json(f"http://localhost:{receiver.port}/hook", body=b"{}", headers={})
+    for host in ("127.0.0.1", "localhost", "2130706433", "[::ffff:127.0.0.1]"):
+        with pytest.raises(netguard.Refused) as caught:
+            post_json(f"http://{host}:{receiver.port}/hook", body=b"{}", headers={})
+        assert str(caught.value) == REFUSED_MESSAGE
 
-    assert receiver.requests == []
-    assert not receiver.arrived.is_set()
+    assert receiver.connections == 0 and receiver.requests == []
+
+
+def test_a_post_connects_to_the_address_it_checked_not_to_a_second_dns_answer(
+    settings, receiver_factory, monkeypatch
+):
+    """DNS rebinding: the name first resolves to the allowed receiver, afterwards to another
+    address. The connection is made to the first answer, and the name is looked up once."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    allowed = receiver_factory()
+    internal = receiver_factory("127.0.0.2", allowed.port)
+    real, lookups = socket.getaddrinfo, []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        return real("127.0.0.1" if len(lookups) == 1 else "127.0.0.2", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    answer = post_json(f"http://rebind.test:{allowed.port}/hook", body=b"{}", headers={})
+
+    assert answer.status == 200 and lookups == ["rebind.test"]
+    assert len(allowed.requests) == 1 and allowed.requests[0][1]["Host"] == (
+        f"rebind.test:{allowed.port}"
+    )
+    assert internal.connections == 0
 
 
 def test_it_checks_the_certificate_of_an_https_receiver(settings, tmp_path):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     cert, key = _self_signed_certificate(tmp_path, "127.0.0.1")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -306,7 +378,52 @@ def test_it_checks_the_certificate_of_an_https_receiver(settings, tmp_path):
     assert handshake_seen.is_set()
 
 
-def _self_signed_certificate(directory, ip: str) -> tuple[str, str]:
+def test_https_keeps_the_host_name_for_sni_and_the_certificate_check(settings, tmp_path):
+    """The socket goes to the checked address; TLS still names and verifies the host."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+    cert, key = _self_signed_certificate(tmp_path, "localhost")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server_names, hosts = [], []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hosts.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    class TLSServer(http.server.ThreadingHTTPServer):
+        def get_request(self):
+            sock, address = super().get_request()
+            return context.wrap_socket(sock, server_side=True), address
+
+    server = TLSServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with netguard.session() as s:
+            response = s.get(f"https://localhost:{port}/", verify=cert, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200 and response.text == "ok"
+    assert server_names == ["localhost"] and hosts == [f"localhost:{port}"]
+
+
+def test_a_session_refuses_a_proxy_it_would_not_check(settings, receiver):
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+    with netguard.session() as s, pytest.raises(netguard.Refused, match="proxy"):
+        s.get("http://93.184.215.14/", proxies={"http": f"http://127.0.0.1:{receiver.port}"})
+    assert receiver.connections == 0
+
+
+def _self_signed_certificate(directory, name: str) -> tuple[str, str]:
     import ipaddress
 
     from cryptography import x509
@@ -315,19 +432,21 @@ def _self_signed_certificate(directory, ip: str) -> tuple[str, str]:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ip)])
+    try:
+        alt_name = x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        alt_name = x509.DNSName(name)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
-        )
+        .add_extension(x509.SubjectAlternativeName([alt_name]), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
@@ -344,7 +463,7 @@ def _self_signed_certificate(directory, ip: str) -> tuple[str, str]:
 
 def test_an_internationalised_host_becomes_punycode_for_the_host_header(settings):
     # The Host header must be ASCII; a Unicode name would fail inside http.client instead.
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    from videos.netguard import _parse
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+    from videos.netguard import parse
 
-    assert _parse("https://пример.рф:8443/hook", field="replyUrl")[1] == "xn--e1afmkfd.xn--p1ai"
+    assert parse("https://пример.рф:8443/hook", field="replyUrl")[1] == "xn--e1afmkfd.xn--p1ai"

@@ -203,7 +203,12 @@ def schemas() -> dict:
                 "region": string(
                     "MiniMax region (default global).", enum=[c for c, _ in _region_choices()]
                 ),
-                "baseUrl": string("Another host for the provider, e.g. an emulator.", format="uri"),
+                "baseUrl": string(
+                    "Another host for the provider, e.g. an emulator. Refused (400) when it is "
+                    "or resolves to a loopback, private, link-local or cloud-metadata address "
+                    "the operator has not allowed (OUTBOUND_ALLOWED_NETWORKS).",
+                    format="uri",
+                ),
                 "defaultModel": string(enum=list(MODELS)),
             },
             required=["name", "maxJobs"],
@@ -234,7 +239,8 @@ def schemas() -> dict:
                     "webhook-id, webhook-timestamp and webhook-signature, made with the team's "
                     "secret shown on the team's Webhooks page. Only public addresses: a URL "
                     "whose host is or resolves to a loopback, private, link-local, CGNAT "
-                    "(100.64/10) or multicast address is refused (400).",
+                    "(100.64/10), multicast or cloud-metadata address the operator has not "
+                    "allowed (OUTBOUND_ALLOWED_NETWORKS), or whose port is 0, is refused (400).",
                     maxLength=1024,
                     format="uri",
                 ),

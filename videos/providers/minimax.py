@@ -130,7 +130,9 @@ class MiniMaxProvider:
         url = (data.get("file") or {}).get("download_url")
         if not url:
             raise ProviderError(f"{self.name} gave no download URL for file {file_ref}")
-        return http.download(self.http, url, workdir / "video.mp4", upstream=self.name)
+        return http.download(
+            self.http, url, workdir / "video.mp4", upstream=self.name, origin=self.base
+        )
 
     def _get(self, path: str, *, params: dict, strict: bool = True) -> dict:
         resp = http.send(self.http, "GET", self.base + path, params=params, upstream=self.name)

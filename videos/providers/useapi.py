@@ -116,7 +116,9 @@ class UseapiProvider:
         url = data.get("downloadURL") or data.get("videoURL")
         if not url:
             raise ProviderError(f"{self.name} gave no download URL for {upstream_id}")
-        return http.download(self.http, url, workdir / "video.mp4", upstream=self.name)
+        return http.download(
+            self.http, url, workdir / "video.mp4", upstream=self.name, origin=self.base
+        )
 
     def _upload(self, path: Path) -> str:
         mime = CONTENT_TYPES.get(mimetypes.guess_type(path.name)[0] or "", "image/jpeg")
