@@ -442,11 +442,16 @@ def test_it_refuses_a_content_type_that_contradicts_a_matching_name() -> None:
 # Decompression bombs and pixel counts
 
 
+def _limits() -> str:
+    return "the limit is 25 MP for JPEG, 25 MP for PNG, 16 MP for WebP"
+
+
 def test_it_refuses_a_decompression_bomb(no_decoding: None) -> None:
     bomb = _one_bit_png(20_000, 20_000)  # 400 million pixels
     assert len(bomb) < 100_000, "tiny on disk"
-    message = _refused(bomb, "too many pixels")
-    assert "limit is 40 million pixels" in message and "Resize it" in message
+    # Over Pillow's own error threshold: it refuses the header before we see the sides.
+    message = _refused(bomb, "This image is over 178.9 MP")
+    assert _limits() in message and "Resize it" in message
 
 
 def test_an_image_in_pillows_warning_range_is_refused_without_a_warning_escaping() -> None:
@@ -455,23 +460,144 @@ def test_an_image_in_pillows_warning_range_is_refused_without_a_warning_escaping
     filters_before = list(warnings.filters)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _refused(data, "too many pixels")
+        message = _refused(data, "This image is over 89.4 MP")
+    assert _limits() in message
     assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]
     assert warnings.filters == filters_before, "global warning filters are untouched"
 
 
-def test_an_image_over_our_own_pixel_cap_is_refused_before_decoding(no_decoding: None) -> None:
-    # 42 MP: under Pillow's limits, over ours.
-    assert MAX_PIXELS < 7000 * 6000
-    message = _refused(_one_bit_png(7000, 6000), "too many pixels (7,000 x 6,000 px)")
-    assert "limit is 40 million" in message
+def test_the_40_mp_png_of_issue_10_is_refused_from_its_header(no_decoding: None) -> None:
+    bomb = _one_bit_png(7680, 5200)
+    assert len(bomb) < 40_000
+    with pytest.raises(ImageRejected) as caught:
+        _clean(bomb, name="bomb.png")
+    assert str(caught.value) == (
+        "This image is 7680 x 5200 px, 39.9 MP; the limit for PNG is 25 MP. "
+        "Resize it, for example to 2560 px on the long side, which is all we keep."
+    )
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_file_cut_short_after_its_header_is_refused_for_its_size(fmt: str) -> None:
+    # No pixel data at all, so nothing but the header can have decided: the same refusal as
+    # the whole file, not "damaged".
+    whole = _bytes(7680, 5200, fmt, mode="L", colour=0)
+    header = (
+        whole[: whole.index(b"IDAT") + 8]
+        if fmt == "PNG"
+        else whole[: whole.index(b"\xff\xda") + 16]
+    )
+    assert len(header) < 1000
+    for data in (whole, header):
+        _refused(data, f"7680 x 5200 px, 39.9 MP; the limit for {fmt} is 25 MP")
+
+
+def test_just_over_the_limit_never_reads_as_the_limit(no_decoding: None) -> None:
+    # 25,005,000 pixels would round to 25.0 MP; it is shown rounded up instead.
+    _refused(_one_bit_png(5001, 5000), "5001 x 5000 px, 25.1 MP; the limit for PNG is 25 MP")
 
 
 def test_our_pixel_cap_holds_when_pillows_is_switched_off(
     monkeypatch: pytest.MonkeyPatch, no_decoding: None
 ) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
-    _refused(_one_bit_png(20_000, 20_000), "too many pixels (20,000 x 20,000 px)")
+    _refused(_one_bit_png(20_000, 20_000), "This image is 20000 x 20000 px, 400.0 MP")
+
+
+def test_the_worst_png_we_accept_is_accepted_and_kept_at_2560_px() -> None:
+    # Exactly 25 MP of RGBA: the costliest PNG that passes (decoded whole, 4 bytes a pixel).
+    assert MAX_PIXELS["PNG"] == 5000 * 5000
+    image = _clean(_bytes(5000, 5000, "PNG", mode="RGBA", compress_level=1))
+    assert (image.format, image.width, image.height) == ("PNG", 2560, 2560)
+    reopened = _reopen(image)
+    assert reopened.mode == "RGBA" and reopened.size == (2560, 2560)
+    assert reopened.getpixel((1280, 1280)) == pytest.approx((*BLUE, 100), abs=2)
+
+
+def test_webp_has_a_lower_limit_since_decoding_it_costs_more(no_decoding: None) -> None:
+    message = _refused(_bytes(4001, 4000, "WEBP", lossless=True), "4001 x 4000 px, 16.1 MP")
+    assert "the limit for WebP is 16 MP" in message
+    # The same pixels as a PNG are fine as far as the header goes.
+    with pytest.raises(AssertionError, match="pixel data was decoded"):
+        _clean(_bytes(4001, 4000, "PNG", mode="1", colour=0))
+
+
+def test_the_largest_webp_we_accept_is_accepted() -> None:
+    image = _clean(_bytes(4000, 4000, "WEBP", mode="RGBA", lossless=True))
+    assert (image.format, image.width, image.height) == ("WEBP", 2560, 2560)
+
+
+# What we keep of a large image
+
+
+def _decoded_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The size of every image Pillow decodes from here on (its size once load() starts)."""
+    sizes: list[tuple[int, int]] = []
+    load = ImageFile.ImageFile.load
+
+    def recording(self: ImageFile.ImageFile) -> Any:
+        if self.tile:  # pixel data still to decode; later calls return what is loaded
+            sizes.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording)
+    return sizes
+
+
+def test_a_large_jpeg_is_decoded_at_half_scale_and_kept_at_2560_px(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _bytes(6000, 4000, "JPEG")
+    decoded = _decoded_sizes(monkeypatch)
+    image = _clean(data, name="camera.jpg")
+    assert decoded == [(3000, 2000)], "the decoder's DCT scaling, never 6000 x 4000 in memory"
+    assert (image.format, image.width, image.height) == ("JPEG", 2560, 1707)
+    assert _reopen(image).getpixel((1280, 850)) == pytest.approx(BLUE, abs=3)
+
+
+def test_a_large_png_is_decoded_whole_and_kept_at_2560_px(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _bytes(3000, 2000, "PNG")
+    decoded = _decoded_sizes(monkeypatch)
+    image = _clean(data)
+    assert decoded == [(3000, 2000)]
+    assert (image.width, image.height) == (2560, 1707)
+    assert _reopen(image).size == (2560, 1707)
+
+
+def test_an_image_of_2560_px_is_kept_at_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    image = _clean(_bytes(2560, 1440, "JPEG"))
+    assert (image.width, image.height) == (2560, 1440)
+
+
+def test_a_large_photo_is_turned_upright_after_scaling() -> None:
+    # Stored 6000x4000 with orientation 6 (turn clockwise): upright it is 4000x6000, and the red
+    # left half of the stored picture is the top half.
+    stored = Image.new("RGB", (6000, 4000), "blue")
+    stored.paste((255, 0, 0), (0, 0, 3000, 4000))
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", exif=_exif(tag_0112=6))
+    image = _clean(buffer.getvalue())
+    assert (image.width, image.height) == (1707, 2560)
+    reopened = _reopen(image)
+    assert reopened.getpixel((850, 300))[0] > 200 and reopened.getpixel((850, 2200))[2] > 200
+    assert ORIENTATION not in reopened.getexif()
+
+
+def test_a_large_image_at_the_aspect_bound_stays_inside_it() -> None:
+    image = _clean(_bytes(2048, 5120, "PNG", mode="L"))
+    assert (image.width, image.height) == (1024, 2560)
+
+
+def test_a_large_palette_png_is_averaged_not_sampled() -> None:
+    # Columns one pixel wide, black and white in turn: scaled as colour they average to grey,
+    # while dropping pixels would leave pure black or white.
+    stripes = Image.frombytes("P", (5120, 2880), bytes([0, 1] * 2560) * 2880)
+    stripes.putpalette([0, 0, 0, 255, 255, 255])
+    buffer = io.BytesIO()
+    stripes.save(buffer, "PNG")
+    reopened = _reopen(_clean(buffer.getvalue()))
+    assert (reopened.mode, reopened.size) == ("RGB", (2560, 1440))
+    assert 100 < reopened.getpixel((1000, 700))[0] < 160
 
 
 # Modes
