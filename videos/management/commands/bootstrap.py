@@ -18,6 +18,7 @@ class Command(BaseCommand):
                     f"Created team {result.team.name!r} and its admin.\n"
                     f"  username: {result.username}\n"
                     f"  password: {result.password}\n"
-                    "This password is shown only now; change it after signing in if you like."
+                    "This password is shown only now. After signing in, change it on your "
+                    "profile (your name, top right) under Change password: /settings/password/"
                 )
             )
