@@ -15,6 +15,29 @@
     counter.classList.toggle("over", used > limit);
   }
 
+  // Forms that ask first (delete, revoke, rotate): data-confirm holds the question. In the
+  // capture phase, so a refusal stops the submit before any other listener sees it. Without
+  // JavaScript the form simply submits.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  // Selects that apply at once (team switcher, member roles); a <noscript> button does it
+  // without JavaScript. requestSubmit fires the submit event, so data-confirm still applies.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.matches("select[data-autosubmit]") && select.form) select.form.requestSubmit();
+  });
+
+  // A new secret, token or invite link is selected whole on focus, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+
   document.addEventListener("input", function (event) {
     if (event.target.matches("textarea[data-counter]")) updateCounter(event.target);
   });

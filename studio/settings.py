@@ -5,12 +5,16 @@ With none set, the studio runs embedded: SQLite, django-q2's ORM broker, media o
 secrets generated on first run into var/secrets.json (ignored by git, never a fixed value).
 """
 
+import ipaddress
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
+import dj_email_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
@@ -96,6 +100,16 @@ if not SECRET_KEY or not FIELD_ENCRYPTION_KEYS:
     _generated = _local_secrets()
     SECRET_KEY = SECRET_KEY or _generated["SECRET_KEY"]
     FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [_generated["FIELD_ENCRYPTION_KEYS"]]
+for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    # A malformed key would only fail at the first credential read, as a 500 on a team page.
+    try:
+        Fernet(_key.strip().encode())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEYS: key {_position} is not a Fernet key (32 url-safe "
+            "base64-encoded bytes). Make one with: python -c 'from cryptography.fernet import "
+            "Fernet; print(Fernet.generate_key().decode())'"
+        ) from None
 
 DEBUG = env_bool("DEBUG", "False")
 ALLOWED_HOSTS = [
@@ -117,11 +131,17 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "csp",
+    "axes",
     "videos",
+    "studio",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before the session is looked up: a NUL in its cookie would fail the query on PostgreSQL.
+    "videos.middleware.TextGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,6 +150,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: it turns a sign-in that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -185,18 +207,109 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Axes refuses a locked-out sign-in before any password is checked; the model backend does the
+# checking. The standalone backend has no get_user, so sessions record the model backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gallery"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in protection (django-axes; videos/signin.py). Failed sign-ins are counted per username
+# and, separately, per client address. Once either has SIGNIN_FAILURE_LIMIT failures within
+# SIGNIN_COOLOFF_MINUTES, signing in as that username, or from that address, pauses until that
+# long after its last failure; tries during the pause are refused without being counted, so the
+# pause ends when the sign-in page says. `manage.py axes_reset_username NAME` lifts one.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+_cooloff_minutes = env_int("SIGNIN_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or _cooloff_minutes < 1:
+    raise ImproperlyConfigured("SIGNIN_FAILURE_LIMIT and SIGNIN_COOLOFF_MINUTES must be 1 or more.")
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success forgives that username's failures from that address only (videos/signin.py). Axes'
+# own reset would forgive every failure from the address too, so anyone with an account could
+# guess other people's passwords for ever by signing in between guesses.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "videos.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "videos.signin.client_ip"
+
+
+def _networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for item in (i.strip() for i in env_str(name, default).split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an address or a network such as 10.0.0.0/8"
+            ) from None
+    return networks
+
+
+# The reverse proxies in front of the studio. Only a request that reaches the studio from one of
+# them has its X-Forwarded-For believed, and only as far back as the first address that is not
+# one of them: that is the client. Anything a client writes into the header itself is ignored.
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES", "127.0.0.0/8,::1")
+
+# Email, for password reset links. EMAIL_URL says how mail leaves: console:// (the default:
+# printed on the web server's output), smtp://user:password@host:587?tls=1 (STARTTLS),
+# smtp://user:password@host:465?ssl=1, or memory:// (kept in the process; tests).
+_EMAIL_OPTIONS = ("tls", "ssl", "timeout")
+_EMAIL_SCHEMES = ("console", "smtp", "memory")
+
+
+def _email_config(url: str) -> dict:
+    """dj-email-url's reading of EMAIL_URL, after refusing what it would silently ignore (an
+    unknown scheme, a misspelt option: `tsl=1` would send the password in the clear)."""
+    scheme = url.partition("://")[0]
+    if scheme not in _EMAIL_SCHEMES or "://" not in url:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must start with {', '.join(s + '://' for s in _EMAIL_SCHEMES)}"
+        )
+    options = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    for option, values in options.items():
+        if option not in _EMAIL_OPTIONS:
+            raise ImproperlyConfigured(
+                f"EMAIL_URL: unknown option {option!r}; use tls=1, ssl=1 or timeout=SECONDS"
+            )
+        if option in ("tls", "ssl") and values[-1] not in ("1", "0", "true", "false"):
+            raise ImproperlyConfigured(f"EMAIL_URL: {option} must be 1 or 0, not {values[-1]!r}")
+    if all(options.get(flag, ["0"])[-1] in ("1", "true") for flag in ("tls", "ssl")):
+        raise ImproperlyConfigured("EMAIL_URL: choose tls=1 (STARTTLS) or ssl=1, not both")
+    try:
+        config = dj_email_url.parse(url)
+    except ValueError as exc:  # a port or timeout that is not a number
+        raise ImproperlyConfigured(f"EMAIL_URL is not a valid mail URL: {exc}") from None
+    return config
+
+
+_email = _email_config(env_secret("EMAIL_URL") or "console://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+# Django would wait for ever: a stuck mail server would hold a web worker per reset request.
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "studio@localhost")
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Outside production whitenoise serves straight from static/, so the quick start needs no
 # collectstatic step; production serves the hashed, compressed copies collectstatic makes.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
-    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
+    # whitenoise warns on every request when it is missing
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -346,12 +459,23 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
 # How long the signed videoURL / downloadURL / coverURL links in API answers work.
 API_LINK_SECONDS = env_int("API_LINK_SECONDS", 24 * 3600)
 
-# replyUrl callbacks. They go only to public addresses: loopback, private, link-local, CGNAT and
-# multicast targets are refused, unless they fall in one of these networks (CIDR, comma-separated;
-# e.g. 127.0.0.0/8 to try a receiver on this machine).
-WEBHOOK_ALLOWED_NETWORKS = [
-    n.strip() for n in env_str("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
-]
+# Every request to an address a user typed (account base URLs, their downloads and redirects,
+# replyUrls) goes only to public addresses: loopback, private, link-local, CGNAT, multicast,
+# NAT64 and cloud-metadata targets are refused unless they fall in one of these networks (CIDR,
+# comma-separated). Development opens loopback, so the bundled emulator on 127.0.0.1 works out of
+# the box; production opens nothing. A metadata address opens only when listed on its own
+# (169.254.169.254/32), never through a wider network. WEBHOOK_ALLOWED_NETWORKS, its old name
+# (which covered callbacks only), is deprecated and merged in.
+OUTBOUND_ALLOWED_NETWORKS = list(
+    dict.fromkeys(
+        str(n)
+        for name, default in (
+            ("OUTBOUND_ALLOWED_NETWORKS", "" if PRODUCTION else "127.0.0.0/8,::1/128"),
+            ("WEBHOOK_ALLOWED_NETWORKS", ""),
+        )
+        for n in _networks(name, default)
+    )
+)
 # Plain http callbacks are fine on one machine; production wants https unless told otherwise.
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", "False" if PRODUCTION else "True")
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15.0)
@@ -384,13 +508,71 @@ if PRODUCTION:
         # its absence is not a warning here.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+
+def _storage_origins() -> list[str]:
+    """Where the signed links to stored files point: the gallery's posters, videos and first
+    frames redirect there when S3_BUCKET is set. botocore puts the bucket in the host name
+    unless it has dots (TLS wildcards do not cover those), or uses the endpoint's own host."""
+    if not S3_BUCKET:
+        return []
+    endpoint = urlsplit(env_str("S3_ENDPOINT_URL"))
+    if endpoint.netloc:
+        # Path-style (most S3-compatible stores) or virtual-hosted, whichever the store uses.
+        return [
+            f"{endpoint.scheme}://{endpoint.netloc}",
+            f"{endpoint.scheme}://*.{endpoint.netloc}",
+        ]
+    region = env_str("S3_REGION")
+    hosts = ["s3.amazonaws.com"] + ([f"s3.{region}.amazonaws.com"] if region else [])
+    if "." in S3_BUCKET:
+        return [f"https://{host}" for host in hosts]
+    return [f"https://{S3_BUCKET}.{host}" for host in hosts]
+
+
+# Content-Security-Policy (django-csp), enforced: scripts and styles come only from the studio's
+# own static files, so no inline script, handler (onclick=...) or style attribute runs even if
+# one were injected. blob: is the first-frame preview the composer makes from the chosen file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "blob:", *_storage_origins()],
+        "media-src": ["'self'", *_storage_origins()],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Every unhandled exception (django.request logs each 500 with its traceback), Django's security
+# warnings and the studio's own messages go to stderr in every environment. Django's default
+# sends them only to mail_admins once DEBUG is off, which without ADMINS is nowhere.
+ADMINS = [("", address.strip()) for address in env_str("ADMINS").split(",") if address.strip()]
+SERVER_EMAIL = DEFAULT_FROM_EMAIL  # the sender of that mail, one the mail server accepts
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},  # stderr
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "videos": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-        "django_q": {"handlers": ["console"], "level": "WARNING"},
+        # django.server (runserver's access log) and django.request propagate here.
+        "django": {
+            "handlers": ["mail_admins"] if ADMINS else [],
+            "level": "INFO",
+        },
+        "videos": {"level": env_str("LOG_LEVEL", "INFO")},
+        # django-q2 logs as "django-q"; a failed task is an ERROR carrying its traceback.
+        "django-q": {"level": "WARNING"},
     },
 }

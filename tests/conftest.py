@@ -8,8 +8,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def signin_throttle_off(request):
+    """Django's Client.login() authenticates without a request, which django-axes refuses; the
+    throttle is switched back on by the tests that check it (tests/test_views_auth.py)."""
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").AXES_ENABLED = False
 
 
 @pytest.fixture(autouse=True)
@@ -174,6 +183,31 @@ def worker_factory(transactional_db, media_root):
     yield start
     for worker in workers:
         worker.stop()
+
+
+# Settings that pass Django's deployment checklist, for `manage.py` run as production would.
+PROD_ENV = {
+    "DJANGO_ENV": "prod",
+    "SECRET_KEY": "k" + Fernet.generate_key().decode() + "-production-grade-secret-key-1234",
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "studio.example.com",
+}
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """A STATIC_ROOT as a production deploy leaves it, after `collectstatic`."""
+    root = tmp_path_factory.mktemp("static")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env={**os.environ, **PROD_ENV, "STATIC_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
 
 
 from tests.emulator_fixture import emulator  # noqa: E402, F401

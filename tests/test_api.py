@@ -157,8 +157,15 @@ def test_a_multipart_create_reads_its_fields_as_text(cast, bob):
         ({"prompt": "x", "replyRef": "r" * 1025}, "replyRef must be at most 1,024"),
         ({"prompt": "x", "replyUrl": 7}, "replyUrl must be a string"),
         ({"prompt": "x", "replyUrl": "ftp://example.com/x"}, "replyUrl"),
-        ({"prompt": "x", "replyUrl": "http://10.0.0.5/hook"}, "replyUrl points at 10.0.0.5"),
-        ({"prompt": "x", "replyUrl": "http://169.254.169.254/"}, "link-local"),
+        (
+            {"prompt": "x", "replyUrl": "http://10.0.0.5/hook"},
+            "replyUrl points at an address the studio does not connect to",
+        ),
+        (
+            {"prompt": "x", "replyUrl": "http://169.254.169.254/"},
+            "replyUrl points at an address the studio does not connect to",
+        ),
+        ({"prompt": "x", "replyUrl": "http://93.184.215.14:0/"}, "replyUrl has an invalid port"),
         ({"prompt": "x", "fileID": "file-1"}, "fileID 'file-1' is not a file id"),
         ({"prompt": "x", "fileID": "user:1-minimax:auto-file:999"}, "fileID: no such file"),
         ({"prompt": "x", "account": "nope"}, "account: No account 'nope'"),
@@ -511,7 +518,7 @@ def test_the_scheduler_lists_tracked_videos_and_capacity(cast, bob):
 
 
 def test_untracking_a_video_stops_its_callback_but_not_the_video(cast, bob, settings):
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     video_id = bob.create(prompt="x", replyUrl="http://127.0.0.1:9/hook").json()["videoId"]
     assert bob.delete(f"scheduler/{video_id}").json()["tracked"] is False
     video = Video.objects.get()

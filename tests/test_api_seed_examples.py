@@ -62,8 +62,8 @@ console.log("response", {response, result});
 @pytest.fixture
 def studio(cast, live_server, worker_factory, settings):
     # The test's receiver listens on loopback, which callbacks may reach only when allowed.
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    worker_factory(WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8")
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    worker_factory(OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8")
     _, token = services.api_token_create(user=cast.bob, team=cast.acme, name="seed")
     return live_server.url, token
 

@@ -138,7 +138,7 @@ def test_a_refused_strict_create_owes_no_callback(cast, strict, emu, settings):
     from videos import callbacks
     from videos.models import WebhookDelivery
 
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     add_account(cast.acme, emu)
     response = strict.create(prompt="A forbidden kite", replyUrl="http://127.0.0.1:9/hook")
     assert response.status_code == 422

@@ -34,8 +34,10 @@ PROD = {
 }
 
 
-def test_production_settings_pass_the_deploy_checklist():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PROD)
+def test_production_settings_pass_the_deploy_checklist(db, collected_static):
+    # The studio's own deployment checks read the database and STATIC_ROOT (tests/test_checks.py).
+    env = {**PROD, "DATABASE_URL": test_database_url(), "STATIC_ROOT": str(collected_static)}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -299,7 +299,7 @@ BAD_INPUTS = {
     "decompression bomb": (
         {"prompt": "x", "image": upload("bomb.png", _tiny_bomb())},
         "image",
-        "pixels",
+        "MP; the limit",
     ),
 }
 

@@ -46,6 +46,14 @@ def require_admin(request: HttpRequest) -> Membership:
     return membership
 
 
+def get_own_membership(user: AbstractBaseUser, team_id: int) -> Membership:
+    """The user's own membership in a team; a team they are not in is a 404."""
+    try:
+        return Membership.objects.select_related("team").get(user=user, team_id=team_id)
+    except Membership.DoesNotExist:
+        raise Http404("No such team.") from None
+
+
 def get_team_for_member(user: AbstractBaseUser, team_id: int) -> Team:
     try:
         return Membership.objects.select_related("team").get(user=user, team_id=team_id).team

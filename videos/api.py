@@ -9,6 +9,7 @@ to fix; lookups go through access.py, scoped to the token's team (another team's
 
 import functools
 import json
+import re
 import time
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from videos import access, records, selectors, services
+from videos import access, records, selectors, services, textguard
 from videos.access import ApiCaller
 from videos.forms import (
     ApiAccountForm,
@@ -32,12 +33,14 @@ from videos.forms import (
     ApiListForm,
     ApiVideoForm,
 )
-from videos.images import ImageRejected, clean_image
+from videos.images import BUSY_RETRY_SECONDS, ImageBusy, ImageRejected, clean_image
 from videos.models import Video
 from videos.openapi import openapi_document
 from videos.streaming import serve_file
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
+_LENGTH = re.compile(r"[0-9]{1,18}")
+_MAX_JSON_DIGITS = 100
 # The statusInfo codes of the seed's 422 (moderated) and upstream-429 examples.
 MODERATED, QUEUE_FULL = 1500001, 1500006
 
@@ -137,7 +140,16 @@ def _base(request: HttpRequest) -> str:
 
 
 def _body(request: HttpRequest) -> dict:
-    """The request's fields, from JSON or a form body; too large or malformed is a 400."""
+    """The request's fields, from JSON or a form body. Too large, malformed, or holding text
+    the studio cannot keep (videos/textguard.py) is a 400 naming the field."""
+    data = _decoded_body(request)
+    problem = textguard.json_problem(data)
+    if problem:
+        raise ApiError(400, problem)
+    return data
+
+
+def _decoded_body(request: HttpRequest) -> dict:
     length = _content_length(request)
     if request.content_type == "multipart/form-data" or (
         request.content_type == "application/x-www-form-urlencoded"
@@ -163,7 +175,7 @@ def _body(request: HttpRequest) -> dict:
             f"not {request.content_type}.",
         )
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_int=_json_int, parse_constant=_json_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -173,10 +185,25 @@ def _body(request: HttpRequest) -> dict:
     return data
 
 
+def _json_int(digits: str) -> int:
+    # Python's int() refuses more than 4,300 digits, with advice about sys.set_int_max_str_digits;
+    # no field takes a number anywhere near that long.
+    if len(digits) > _MAX_JSON_DIGITS:
+        raise ApiError(
+            400, f"The body holds a number {len(digits):,} digits long; no field takes one."
+        )
+    return int(digits)
+
+
+def _json_constant(name: str):
+    raise ApiError(400, f"The body is not valid JSON: {name} is not a JSON number.")
+
+
 def _content_length(request: HttpRequest) -> int:
-    # Django itself reads a malformed Content-Length as 0; so do we, rather than fail.
+    # Django itself reads a malformed Content-Length as 0; so do we, rather than fail. ASCII
+    # digits only: "²".isdigit() is true and int("²") fails.
     value = request.META.get("CONTENT_LENGTH") or "0"
-    return int(value) if value.isdigit() else 0
+    return int(value) if _LENGTH.fullmatch(value) else 0
 
 
 def _parsed(form: ApiForm) -> dict:
@@ -317,6 +344,10 @@ def files(request, caller: ApiCaller):
     size = upload.size if hasattr(upload, "size") else _content_length(request)
     try:
         clean = clean_image(upload, name=name, content_type=content_type, size=size or None)
+    except ImageBusy as exc:
+        answer = error(503, str(exc))
+        answer["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return answer
     except ImageRejected as exc:
         raise ApiError(400, str(exc)) from None
     image = services.image_store(
@@ -476,9 +507,15 @@ def _serve(request, kind: str, pk: int, caller: ApiCaller | None):
     return serve_file(range_header, field, content_type=content_type, download_name=download)
 
 
+# Exempt, like every view under /v1/: nothing here reads a session, and a CSRF refusal would be
+# an HTML page where a script expects the API's JSON error.
+@csrf_exempt
 def openapi(request):
+    if request.method not in ("GET", "HEAD"):
+        return error(405, f"Use GET on {request.path}.")
     return JsonResponse(openapi_document(base=_base(request)))
 
 
+@csrf_exempt
 def not_found(request, rest: str = ""):
     return error(404, f"No such endpoint: {request.method} {request.path}. See /v1/openapi.json.")

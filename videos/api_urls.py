@@ -24,5 +24,6 @@ urlpatterns = [
     *both("minimax/scheduler/", api.scheduler_list, "api_scheduler"),
     path("minimax/scheduler/<str:video_id>", api.scheduler_delete, name="api_scheduler_delete"),
     path("minimax/media/<str:token>", api.media, name="api_media"),
-    re_path(r"^(?P<rest>.*)$", api.not_found),
+    # (?s): a path may hold a newline (%0A), and the answer must still be the JSON 404.
+    re_path(r"^(?P<rest>(?s:.*))$", api.not_found),
 ]

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import BaseUserCreationForm
 
+from videos import netguard
 from videos.images import ImageRejected, clean_image
 from videos.models import Membership, ProviderAccount
 from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_options, from_useapi
@@ -18,6 +19,54 @@ def _clean_upload(upload):
         )
     except ImageRejected as exc:
         raise forms.ValidationError(str(exc)) from None
+
+
+# ASCII digits only: str.isdigit() and int() also take "①" or "²" (which int() then refuses)
+# and "١٢"; and int() refuses more than 4,300 digits.
+_WHOLE = re.compile(r"-?[0-9]+")
+# A number with more significant digits than this is past every field's max_value and past a
+# 64-bit id: it is read as 10**19, so the field refuses it in its own words, unparsed.
+_MAX_DIGITS = 19
+
+
+def _whole(text: str) -> int | None:
+    """The integer `text` writes in ASCII digits, or None."""
+    text = text.strip()
+    if not _WHOLE.fullmatch(text):
+        return None
+    negative, digits = text.startswith("-"), text.lstrip("-").lstrip("0")
+    if len(digits) > _MAX_DIGITS:
+        return -(10**_MAX_DIGITS) if negative else 10**_MAX_DIGITS
+    return int(text)
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number in ASCII digits, within bounds: max_value is required (see _whole)."""
+
+    def __init__(self, *, max_value: int, **kwargs):
+        super().__init__(max_value=max_value, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # max_value and min_value check it
+        number = _whole(value) if isinstance(value, str) else None
+        if number is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value}
+            )
+        return number
+
+
+# A row id: a cursor, a team to switch to. Ids are 64-bit on every database the studio runs on.
+MAX_ID = 2**63 - 1
+
+
+class GalleryForm(forms.Form):
+    """The gallery's query string: `before`, the cursor its page links carry (a video id)."""
+
+    before = WholeNumberField(required=False, min_value=1, max_value=MAX_ID)
 
 
 class VideoForm(forms.Form):
@@ -93,7 +142,7 @@ class RoleForm(forms.Form):
 
 
 class SwitchTeamForm(forms.Form):
-    team = forms.IntegerField()
+    team = WholeNumberField(min_value=1, max_value=MAX_ID)
 
 
 class JoinForm(BaseUserCreationForm):
@@ -130,14 +179,14 @@ class AccountForm(forms.Form):
         help_text="The id useapi.net lists for the hailuoai.video account you registered there.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. 123456"}),
     )
-    max_jobs = forms.IntegerField(
+    max_jobs = WholeNumberField(
         min_value=1,
         max_value=10,
         initial=1,
         label="Videos at once",
         help_text="Slots: how many videos this account renders at the same time, 1 to 10.",
     )
-    rpm = forms.IntegerField(
+    rpm = WholeNumberField(
         min_value=1,
         max_value=1000,
         initial=5,
@@ -222,19 +271,9 @@ class ApiBool(forms.Field):
         raise forms.ValidationError(f"must be true or false, not {value!r}")
 
 
-_WHOLE = re.compile(r"-?[0-9]{1,9}")
-
-
-class ApiInt(forms.IntegerField):
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise forms.ValidationError(f"must be a whole number, not {value!r}")
-        # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
-        if isinstance(value, str) and not _WHOLE.fullmatch(value.strip()):
-            raise forms.ValidationError(f"must be a whole number, not {value!r}")
-        return int(value)
+class ApiInt(WholeNumberField):
+    default_error_messages = {"invalid": "must be a whole number, not %(value)r"}
+    empty_values = (None, "")  # a JSON [] or {} is a value of the wrong type, not a blank
 
 
 class ApiForm(forms.Form):
@@ -372,6 +411,16 @@ class ApiAccountForm(ApiForm):
     baseUrl = forms.URLField(required=False, assume_scheme="https")
     defaultModel = forms.ChoiceField(required=False, choices=[(m, m) for m in MODELS])
 
+    def clean_baseUrl(self):
+        # The service checks it too, but would name the web form's field.
+        url = self.cleaned_data["baseUrl"]
+        if url:
+            try:
+                netguard.check_url(url, field="baseUrl", allow_http=True)
+            except netguard.UnsafeURL as exc:
+                raise forms.ValidationError(exc.problem) from None
+        return url
+
     def clean(self):
         data = super().clean()
         kind = data.get("kind") or ProviderAccount.Kind.MINIMAX
@@ -426,7 +475,7 @@ class TeamApiForm(forms.Form):
         help_text="Called for API videos whose create names no replyUrl. Public addresses only.",
         widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/studio"}),
     )
-    user_queue_limit = forms.IntegerField(
+    user_queue_limit = WholeNumberField(
         required=False,
         min_value=1,
         max_value=100000,
@@ -434,10 +483,21 @@ class TeamApiForm(forms.Form):
         help_text=f"Videos one person may have queued or running through the API "
         f"(blank: {settings.API_USER_QUEUE_LIMIT}).",
     )
-    team_queue_limit = forms.IntegerField(
+    team_queue_limit = WholeNumberField(
         required=False,
         min_value=1,
         max_value=100000,
         label="Queue limit for the team",
         help_text=f"Blank: {settings.API_TEAM_QUEUE_LIMIT}.",
+    )
+
+
+class ProfileForm(forms.Form):
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="Email",
+        help_text="Where a password reset link goes. Blank: nobody can reset your password by "
+        "email, not even you.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

@@ -28,7 +28,8 @@ STATUS = {
     S.MODERATED: (5, "moderated"),
     S.CANCELLED: (3, "cancelled"),
 }
-_ID = re.compile(r"^user:(\w+)-minimax:([\w.]+)-(video|file):(\d{1,18})$")
+# ASCII only: \d and \w also match other scripts' digits ("١٢"), which int() then reads.
+_ID = re.compile(r"^user:(\w+)-minimax:([\w.]+)-(video|file):(\d{1,18})$", re.ASCII)
 _LINKS = signing.TimestampSigner(salt="studio.api.links")
 
 

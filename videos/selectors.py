@@ -86,6 +86,22 @@ def user_teams(*, user) -> list[Membership]:
     return list(Membership.objects.filter(user=user).select_related("team").order_by("team__name"))
 
 
+def membership_leave_refusal(*, membership: Membership) -> str:
+    """Why this member may not leave their team ("" when they may): a team keeps an admin."""
+    if not membership.is_admin:
+        return ""
+    others = Membership.objects.filter(team_id=membership.team_id).exclude(pk=membership.pk)
+    if others.filter(role=Membership.Role.ADMIN).exists():
+        return ""
+    name = membership.team.name
+    if others.exists():
+        return f"You are the only admin of {name}. Make another member admin first, then leave."
+    return (
+        f"You are the only member of {name}, and a team keeps an admin. Invite someone and make "
+        "them admin first, then leave."
+    )
+
+
 def team_accounts(*, team: Team) -> list[ProviderAccount]:
     return list(
         ProviderAccount.objects.filter(team=team)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -184,6 +185,28 @@ def membership_remove(*, membership: Membership) -> None:
         if membership.is_admin:
             _ensure_admin_left(team, losing=membership)
         membership.delete()
+
+
+def membership_leave(*, user: AbstractBaseUser, team: Team) -> None:
+    """Takes the user out of the team at their own request. Their videos stay in the gallery;
+    their API tokens for the team are revoked, so rejoining later does not wake them."""
+    with transaction.atomic():
+        _lock_team(team.pk)
+        membership = Membership.objects.filter(user=user, team=team).select_related("team").first()
+        if membership is None:
+            raise ServiceError(f"You are not in {team.name}.")
+        refusal = selectors.membership_leave_refusal(membership=membership)
+        if refusal:
+            raise ServiceError(refusal)
+        ApiToken.objects.filter(user=user, team=team, revoked_at=None).update(
+            revoked_at=timezone.now()
+        )
+        membership.delete()
+
+
+def user_update_profile(*, user: AbstractBaseUser, email: str) -> None:
+    user.email = User.objects.normalize_email(email.strip())
+    user.save(update_fields=["email"])
 
 
 def invite_create(*, team: Team, by: AbstractBaseUser, label: str, role: str) -> tuple[Invite, str]:
@@ -655,6 +678,12 @@ def _account_fields(kind: str, fields: dict) -> dict:
     unknown = set(fields) - allowed
     if unknown:
         raise ServiceError(f"{', '.join(sorted(unknown))} cannot be set on this kind of account.")
+    if fields.get("base_url"):
+        # Checked again at every connect; here so a bad address is refused when it is typed.
+        try:
+            netguard.check_url(fields["base_url"], field="Base URL", allow_http=True)
+        except netguard.UnsafeURL as exc:
+            raise ValidationError({"base_url": str(exc)}) from None
     return fields
 
 

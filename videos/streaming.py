@@ -12,7 +12,9 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect, Stream
 from django.utils.http import content_disposition_header
 
 CHUNK = 256 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits, at most 18 (int() refuses more than 4,300): a longer range is ignored, as a
+# server may ignore any Range header, and the whole file is served.
+_RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 
 
 def serve_file(

@@ -5,7 +5,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -13,24 +19,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from videos import access, callbacks, scheduler, selectors, services
+from videos import access, callbacks, scheduler, selectors, services, textguard
 from videos.forms import (
     AccountForm,
     ApiTokenForm,
+    GalleryForm,
     InviteForm,
     JoinForm,
+    ProfileForm,
     RoleForm,
     SwitchTeamForm,
     TeamApiForm,
     VideoForm,
 )
+from videos.models import Video
 from videos.streaming import serve_file
-
-
-def _cursor(request) -> int | None:
-    value = request.GET.get("before", "")
-    return int(value) if value.isdigit() else None
-
 
 # Gallery and videos
 
@@ -41,13 +44,29 @@ def gallery(request):
     membership = access.current_membership(request)
     if membership is None:
         return render(request, "videos/no_team.html", status=403)
+    query = GalleryForm(request.GET)
+    if not query.is_valid():
+        return _bad_cursor(request, query)
     page = selectors.gallery_page(
-        team=membership.team, before=_cursor(request), size=settings.GALLERY_PAGE_SIZE
+        team=membership.team, before=query.cleaned_data["before"], size=settings.GALLERY_PAGE_SIZE
     )
     template = "videos/gallery.html#page" if request.htmx else "videos/gallery.html"
     return render(
         request, template, {"page": page, "form": VideoForm(), "limit": settings.PROMPT_MAX_CHARS}
     )
+
+
+def _bad_cursor(request, query: GalleryForm) -> HttpResponse:
+    """The gallery's page links carry a video id; one edited by hand is not. Someone who opened
+    it wants the gallery: they get its first page and a note. Infinite scroll (htmx) only ever
+    follows the studio's own links, so there it is a plain 400."""
+    problem = f"before={query.data['before']!r}: {query.errors['before'][0].rstrip('.')}"
+    if request.htmx:
+        return HttpResponseBadRequest(f"The page link is not valid ({problem}).")
+    messages.warning(
+        request, f"That page link is not valid ({problem}), so here are the newest videos."
+    )
+    return redirect("gallery")
 
 
 @require_POST
@@ -254,7 +273,7 @@ def join(request, token: str):
                     username=form.cleaned_data["username"],
                     password=form.cleaned_data["password1"],
                 )
-                login(request, user)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             else:
                 return render(
                     request, "videos/join.html", {"invite": invite, "form": form}, status=400
@@ -267,6 +286,41 @@ def join(request, token: str):
         messages.success(request, f"Welcome to {invite.team.name}.")
         return redirect("gallery")
     return render(request, "videos/join.html", {"invite": invite, "form": form})
+
+
+# Your own account: profile, and leaving a team
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request):
+    """Where password reset mail goes, the teams you are in, and the way to your password."""
+    form = ProfileForm(request.POST or None, initial={"email": request.user.email})
+    if form.is_bound and form.is_valid():
+        services.user_update_profile(user=request.user, email=form.cleaned_data["email"])
+        messages.success(request, "Your profile was saved.")
+        return redirect("profile")
+    context = {"form": form, "memberships": selectors.user_teams(user=request.user)}
+    return render(request, "videos/profile.html", context, status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def team_leave(request, team_id: int):
+    """Leaving is confirmed on a page of its own (GET), so it needs no JavaScript."""
+    leaving = access.get_own_membership(request.user, team_id)
+    if request.method == "GET":
+        refusal = selectors.membership_leave_refusal(membership=leaving)
+        return render(request, "videos/team_leave.html", {"leaving": leaving, "refusal": refusal})
+    try:
+        services.membership_leave(user=request.user, team=leaving.team)
+    except services.ServiceError as exc:
+        context = {"leaving": leaving, "refusal": str(exc)}
+        return render(request, "videos/team_leave.html", context, status=409)
+    if request.session.get(access.SESSION_TEAM_KEY) == leaving.team_id:
+        del request.session[access.SESSION_TEAM_KEY]  # the gallery falls back to another team
+    messages.success(request, f"You left {leaving.team.name}.")
+    return redirect("gallery")
 
 
 # Provider accounts (team admins)
@@ -524,11 +578,21 @@ def webhook_redeliver(request, delivery_id: int):
 def minimax_callback(request, token: str):
     try:
         payload = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         payload = None
-    if not isinstance(payload, dict):
-        return JsonResponse({"error": "Send a JSON object."}, status=400)
+    problem = _callback_problem(payload)
+    if problem:
+        return JsonResponse({"error": problem}, status=400)
     answer = scheduler.video_callback(token=token, payload=payload)
     if answer is None:
         raise Http404("Unknown callback")
     return JsonResponse(answer)
+
+
+def _callback_problem(payload) -> str | None:
+    if not isinstance(payload, dict):
+        return "Send a JSON object."
+    limit = Video._meta.get_field("upstream_id").max_length  # where task_id is kept
+    if len(str(payload.get("task_id") or "")) > limit:
+        return f"task_id is longer than a MiniMax task id ({limit} characters)."
+    return textguard.json_problem(payload)

@@ -49,6 +49,15 @@ def token_errors(*, admin: bool = False) -> dict:
     return responses
 
 
+# Any request can be refused so (videos/middleware.py, videos/textguard.py); an operation that
+# documents its own 400 says so there too.
+UNREADABLE = error(
+    "The request holds text the studio cannot keep (a lone UTF-16 surrogate or a NUL character, "
+    "in a JSON field, the address, the query string or a header) or a Content-Type charset "
+    "other than UTF-8. The error names where."
+)
+
+
 def operation(
     summary: str,
     description: str,
@@ -66,7 +75,11 @@ def operation(
         "operationId": operation_id,
         "summary": summary,
         "description": description,
-        "responses": responses if public else {**token_errors(admin=admin), **responses},
+        "responses": {
+            "400": UNREADABLE,
+            **({} if public else token_errors(admin=admin)),
+            **responses,
+        },
     }
     if parameters:
         op["parameters"] = parameters

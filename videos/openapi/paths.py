@@ -6,6 +6,7 @@ from videos.openapi.build import (
     ACCOUNT_PARAM,
     FILE_ID_PATTERN,
     RETRY_AFTER,
+    UNREADABLE,
     VIDEO_ID_PATTERN,
     answer,
     error,
@@ -238,6 +239,12 @@ def files_paths() -> dict:
                         "Not an image we take (format, size, shape, damaged), another "
                         "Content-Type, or a form with no file or more than one."
                     ),
+                    "503": answer(
+                        "This server process is already decoding as many images as it may; "
+                        "send the same image again after Retry-After seconds.",
+                        ref("Error"),
+                        headers=RETRY_AFTER,
+                    ),
                 },
             ),
         },
@@ -421,6 +428,7 @@ def other_paths() -> dict:
             "200": media_200,
             "206": media_206,
             "302": {"description": "With object storage: a redirect to the file."},
+            "400": UNREADABLE,
             "401": error("The link has expired (or is not genuine): GET the video again."),
             "404": error("The file is gone, or the video has no file yet."),
             "416": {"description": "The range is outside the file."},
