@@ -1,6 +1,7 @@
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -211,3 +212,25 @@ def collected_static(tmp_path_factory) -> Path:
 
 
 from tests.emulator_fixture import emulator  # noqa: E402, F401
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Nothing in this process may leave the machine while generated input is thrown at it.
+
+    A replyUrl or base URL is resolved when it is checked (socket.getaddrinfo), so a generated
+    host name would be a real DNS lookup. Here only numeric addresses resolve (a name is
+    "cannot be resolved", a 400), and Python sockets may not connect anywhere. The database is
+    untouched: SQLite is a file, and psycopg connects through libpq, not Python's socket module.
+    """
+    real_getaddrinfo = socket.getaddrinfo
+
+    def numeric_only(host, port, family=0, type=0, proto=0, flags=0):
+        return real_getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+
+    def refuse(self, address):
+        raise OSError(f"this test is offline: refused a connection to {address!r}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)

@@ -6,7 +6,6 @@ status code, content type and body must be what the document says.
 """
 
 import re
-import socket
 
 import pytest
 import schemathesis
@@ -86,29 +85,6 @@ def acme_videos(cast):
         reply_ref="ref-1",
     )
     make_video(cast.acme, cast.alice, tracked=True)
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    """Nothing in this process may leave the machine while the API is fuzzed.
-
-    The create endpoint checks a replyUrl with videos.netguard.check_url, which resolves its
-    host (socket.getaddrinfo), so a generated hostname would be a real DNS lookup. Here only
-    numeric addresses resolve (a name is "cannot be resolved", a 400), and Python sockets may
-    not connect anywhere. The database is untouched: SQLite is a file, and psycopg connects
-    through libpq, not Python's socket module.
-    """
-    real_getaddrinfo = socket.getaddrinfo
-
-    def numeric_only(host, port, family=0, type=0, proto=0, flags=0):
-        return real_getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
-
-    def refuse(self, address):
-        raise OSError(f"test_api_schema is offline: refused a connection to {address!r}")
-
-    monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import io
 import json
 import os
 import re
-import socket
 import sys
 import traceback
 from collections.abc import Callable
@@ -545,24 +544,6 @@ def fast_passwords(settings):
     """Hashing the cast's passwords at full strength would cost more than the fuzzing. Autouse,
     so that it is in place before the cast is made."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    """Nothing leaves the machine: a replyUrl or base URL is resolved (socket.getaddrinfo), so a
-    generated host name would be a real DNS lookup. Only numeric addresses resolve here, and
-    Python sockets connect nowhere (PostgreSQL's client is libpq, not Python's socket)."""
-    real_getaddrinfo = socket.getaddrinfo
-
-    def numeric_only(host, port, family=0, type=0, proto=0, flags=0):
-        return real_getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
-
-    def refuse(self, address):
-        raise OSError(f"test_fuzz_fields is offline: refused a connection to {address!r}")
-
-    monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
 
 @pytest.fixture
