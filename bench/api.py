@@ -50,10 +50,11 @@ def main() -> None:
     alice, team, other = _setup(SQLITE)
     from django.test import Client
 
-    from videos import records, services
+    from studio.api import records
+    from studio.api import services as api_services
     from videos.models import Video
 
-    _, raw = services.api_token_create(user=alice, team=team, name="bench")
+    _, raw = api_services.api_token_create(user=alice, team=team, name="bench")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     body = json.dumps({"prompt": "A benchmark shot", "replyRef": "bench"})
 

@@ -100,6 +100,7 @@ class Processes:
 def run_studio(args, emu, run: int, *, callbacks: bool) -> dict:
     from django.contrib.auth import get_user_model
 
+    from studio.teams import services as team_services
     from videos import services
     from videos.models import ProviderAccount, Video
 
@@ -112,7 +113,7 @@ def run_studio(args, emu, run: int, *, callbacks: bool) -> dict:
         "Q_WORKERS": str(args.q_workers),
         "PYTHONUNBUFFERED": "1",
     }
-    team = services.team_create(
+    team = team_services.team_create(
         name=f"Run {run}", admin=get_user_model().objects.create_user(f"admin{run}")
     )
     ProviderAccount.objects.filter(team=team, kind="local").update(enabled=False)

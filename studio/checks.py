@@ -16,7 +16,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from videos.fields import EncryptedTextField, fernet
+from studio.lib.fields import EncryptedTextField, fernet
 
 ROTATE_HINT = (
     "Put back the key these values were written with. To rotate keys, put the new key first "

@@ -133,7 +133,10 @@ INSTALLED_APPS = [
     "django_q",
     "csp",
     "axes",
+    "studio.teams",
     "videos",
+    "studio.api",
+    "studio.webhooks",
     "studio",
 ]
 
@@ -141,7 +144,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before the session is looked up: a NUL in its cookie would fail the query on PostgreSQL.
-    "videos.middleware.TextGuardMiddleware",
+    "studio.middleware.TextGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,7 +170,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "videos.context_processors.team",
+                "studio.teams.context_processors.team",
             ],
         },
     },
@@ -234,8 +237,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # own reset would forgive every failure from the address too, so anyone with an account could
 # guess other people's passwords for ever by signing in between guesses.
 AXES_RESET_ON_SUCCESS = False
-AXES_LOCKOUT_CALLABLE = "videos.signin.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "videos.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "studio.teams.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "studio.teams.signin.client_ip"
 
 
 def _networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from videos import signin
+from studio.teams import signin
 
 urlpatterns = [
     path("login/", signin.SignInView.as_view(), name="login"),
@@ -36,8 +36,11 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("v1/", include("videos.api_urls")),
+    path("v1/", include("studio.api.v1_urls")),
     path("", include("videos.urls")),
+    path("", include("studio.teams.urls")),
+    path("", include("studio.api.urls")),
+    path("", include("studio.webhooks.urls")),
 ]
 
 # 403 is Django's handler with the studio's template, 404 Django's behind a guard; 400 and 500

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from videos.models import Membership, ProviderAccount, Team, Video
+from studio.teams.models import Membership, Team
+from videos.models import ProviderAccount, Video
 from videos.services import account_ensure_local
 
 PASSWORD = "correct horse battery staple"

@@ -10,9 +10,13 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from studio.api import records
+from studio.api import services as api_services
+from studio.api.models import ApiToken
+from studio.teams.models import Membership
 from tests.factories import image_bytes, make_video
-from videos import records, scheduler, services
-from videos.models import ApiToken, Membership, PromptImage, ProviderAccount, Video
+from videos import scheduler
+from videos.models import PromptImage, ProviderAccount, Video
 
 S = Video.Status
 
@@ -39,7 +43,7 @@ class Api:
 
 
 def api_for(user, team) -> Api:
-    _, raw = services.api_token_create(user=user, team=team, name="test")
+    _, raw = api_services.api_token_create(user=user, team=team, name="test")
     return Api(raw)
 
 
@@ -73,7 +77,7 @@ def test_it_refuses_an_unknown_token(cast):
 
 
 def test_it_refuses_a_revoked_token(cast, bob):
-    services.api_token_revoke(token=ApiToken.objects.get(user=cast.bob))
+    api_services.api_token_revoke(token=ApiToken.objects.get(user=cast.bob))
     error_of(bob.get("videos/"), 401)
 
 
@@ -83,7 +87,7 @@ def test_a_token_stops_working_when_its_user_leaves_the_team(cast, bob):
 
 
 def test_a_token_is_stored_only_as_its_hash_and_records_its_last_use(cast):
-    token, raw = services.api_token_create(user=cast.bob, team=cast.acme, name="script")
+    token, raw = api_services.api_token_create(user=cast.bob, team=cast.acme, name="script")
     assert raw not in {token.token_hash, token.prefix} and raw.startswith(token.prefix)
     assert token.last_used_at is None
     Api(raw).get("videos/")

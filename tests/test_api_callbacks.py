@@ -5,11 +5,15 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from studio.webhooks import deliveries as callbacks
+from studio.webhooks import services as webhook_services
+from studio.webhooks import signing as webhook_signing
+from studio.webhooks.models import WebhookDelivery
 from tests.receiver import Receiver
 from tests.test_api import api_for
 from tests.test_scheduler_remote import add_account, drive
-from videos import callbacks, services, webhook_signing
-from videos.models import ProviderAccount, Video, WebhookDelivery
+from videos import services
+from videos.models import ProviderAccount, Video
 
 D = WebhookDelivery.State
 
@@ -71,7 +75,7 @@ def test_a_finished_video_sends_exactly_one_signed_final_callback(cast, bob, rec
             assert body[key].split(":")[:2] == value.split(":")[:2], key
         else:
             assert body[key] == value, key
-    secret = services.team_webhook_secret(team=cast.acme)
+    secret = webhook_services.team_webhook_secret(team=cast.acme)
     assert secret.startswith("whsec_")
     assert webhook_signing.verify(secret, headers=received.headers, body=received.body)
     assert received.headers["webhook-id"] == WebhookDelivery.objects.get().msg_id
@@ -137,8 +141,8 @@ def test_a_receiver_on_a_private_address_never_gets_a_request(cast, bob, receive
 
 
 def test_after_a_rotation_both_secrets_sign_for_a_day(cast, bob, receiver):
-    old = services.team_webhook_secret(team=cast.acme)
-    new = services.team_webhook_rotate(team=cast.acme)
+    old = webhook_services.team_webhook_secret(team=cast.acme)
+    new = webhook_services.team_webhook_rotate(team=cast.acme)
     cancelled_video_with_callback(bob, receiver.url())
     callbacks.callbacks_collect()
     send_due()
@@ -207,7 +211,7 @@ def test_a_redelivery_sends_the_same_message_again(cast, bob, receiver):
 
 
 def set_default_reply_url(team, url: str) -> None:
-    services.team_api_settings(
+    webhook_services.team_api_settings(
         team=team,
         api_strict=False,
         webhook_progress=False,

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from videos import services
+from studio.api import services as api_services
 from videos.models import ProviderAccount, Video
 
 THREADS = 8
@@ -38,7 +38,7 @@ def race(url: str, token: str, bodies: list[dict]) -> list[int]:
 @pytest.fixture
 def token(cast, transactional_db, settings):
     settings.API_RATE_LIMIT = 1000
-    return services.api_token_create(user=cast.bob, team=cast.acme, name="race")[1]
+    return api_services.api_token_create(user=cast.bob, team=cast.acme, name="race")[1]
 
 
 def test_racing_strict_creates_never_take_more_than_the_free_slots(cast, live_server, token):

@@ -26,11 +26,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from studio.api import services as api_services
+from studio.api.openapi import openapi_document
 from tests.factories import image_bytes, make_video
 from videos import services
 from videos.images import clean_image
 from videos.models import ProviderAccount, Video
-from videos.openapi import openapi_document
 
 CHECKS = [
     not_a_server_error,
@@ -44,7 +45,7 @@ CHECKS = [
 @pytest.fixture
 def admin_token(cast) -> str:
     """A token of Acme's admin, so the accounts/ endpoints answer rather than 403."""
-    _, raw = services.api_token_create(user=cast.alice, team=cast.acme, name="schemathesis")
+    _, raw = api_services.api_token_create(user=cast.alice, team=cast.acme, name="schemathesis")
     return raw
 
 
@@ -268,7 +269,7 @@ def test_every_success_answer_conforms(api, admin_token, cast, settings):
         ).status_code
         == 200
     )
-    _, member_token = services.api_token_create(user=cast.bob, team=cast.acme, name="bob")
+    _, member_token = api_services.api_token_create(user=cast.bob, team=cast.acme, name="bob")
     assert call(member_token, "GET", "/v1/minimax/accounts/").status_code == 403
     assert (
         call(

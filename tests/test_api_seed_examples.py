@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from studio.api import services as api_services
+from studio.webhooks import services as webhook_services
+from studio.webhooks import signing as webhook_signing
 from tests.receiver import Receiver
-from videos import media, services, webhook_signing
+from videos import media
 from videos.models import Video
 
 pytestmark = pytest.mark.slow
@@ -64,7 +67,7 @@ def studio(cast, live_server, worker_factory, settings):
     # The test's receiver listens on loopback, which callbacks may reach only when allowed.
     settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     worker_factory(OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8")
-    _, token = services.api_token_create(user=cast.bob, team=cast.acme, name="seed")
+    _, token = api_services.api_token_create(user=cast.bob, team=cast.acme, name="seed")
     return live_server.url, token
 
 
@@ -167,5 +170,5 @@ def test_a_worker_sends_exactly_one_signed_callback_when_the_video_ends(cast, st
     assert len(receiver.received) == 1
     body = received.json()
     assert (body["videoId"], body["replyRef"], body["status"]) == (created["videoId"], "r-1", 2)
-    secret = services.team_webhook_secret(team=cast.acme)
+    secret = webhook_services.team_webhook_secret(team=cast.acme)
     assert webhook_signing.verify(secret, headers=received.headers, body=received.body)

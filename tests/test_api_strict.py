@@ -5,9 +5,9 @@ request (here, to the MiniMax emulator over real HTTP) and is answered with what
 
 import pytest
 
+from studio.api import records
 from tests.test_api import api_for, error_of
 from tests.test_scheduler_remote import add_account, creates_for, drive
-from videos import records
 from videos.models import ProviderAccount, Video
 
 S = Video.Status
@@ -135,8 +135,8 @@ def test_strict_mode_on_the_local_renderer_claims_a_slot_at_once(cast, strict):
 
 
 def test_a_refused_strict_create_owes_no_callback(cast, strict, emu, settings):
-    from videos import callbacks
-    from videos.models import WebhookDelivery
+    from studio.webhooks import deliveries as callbacks
+    from studio.webhooks.models import WebhookDelivery
 
     settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     add_account(cast.acme, emu)

@@ -10,9 +10,14 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from studio.api import services as api_services
+from studio.api.models import ApiToken
+from studio.teams import services as team_services
+from studio.teams.models import Membership
+from studio.webhooks.models import WebhookDelivery
 from tests.factories import PASSWORD, add_member, make_user, make_video
 from tests.test_browser import _shot, browser  # noqa: F401 (the fixture)
-from videos.models import ApiToken, Membership, ProviderAccount, Video, WebhookDelivery
+from videos.models import ProviderAccount, Video
 
 # tests.urls_errors is the studio's URLs plus a view that raises, for the 400 and 500 pages.
 # Transactional: the local render below beats its heartbeat from a thread of its own.
@@ -98,7 +103,7 @@ def studio(cast):
     """Acme with a video in every state (one really rendered), a MiniMax account, an API token,
     a callback delivery and an open invite; Other (charlie's) has no videos; dave has no team;
     alice may use the admin too."""
-    from videos import scheduler, services
+    from videos import scheduler
 
     done = make_video(cast.acme, cast.alice, prompt="Aerial shot over a foggy pine forest")
     scheduler.videos_dispatch()
@@ -120,7 +125,7 @@ def studio(cast):
     minimax = ProviderAccount.objects.create(
         team=cast.acme, name="MiniMax main", kind="minimax", credentials='{"api_key": "sk-1"}'
     )
-    services.api_token_create(user=cast.alice, team=cast.acme, name="Nightly script")
+    api_services.api_token_create(user=cast.alice, team=cast.acme, name="Nightly script")
     WebhookDelivery.objects.create(
         team=cast.acme,
         video=done,
@@ -132,7 +137,7 @@ def studio(cast):
         attempts=3,
         last_status=500,
     )
-    _, invite_token = services.invite_create(
+    _, invite_token = team_services.invite_create(
         team=cast.acme, by=cast.alice, label="Dana", role=Membership.Role.MEMBER
     )
     make_user("dave")
@@ -215,9 +220,8 @@ def test_confirm_dialogs_and_auto_submitting_selects_work_under_the_policy(
     live_server,
     browser,  # noqa: F811
 ):
-    from videos import services
 
-    services.api_token_create(user=cast.alice, team=cast.acme, name="Nightly script")
+    api_services.api_token_create(user=cast.alice, team=cast.acme, name="Nightly script")
     add_member(cast.other, cast.alice)  # alice is in two teams: the header offers a switch
     alice = _open(browser, live_server, 1440, "alice")
     page = alice.page
@@ -302,9 +306,8 @@ def test_test_connection_and_the_slots_poll_work_without_eval(
 
 
 def test_the_same_forms_work_without_javascript(cast, live_server, browser):  # noqa: F811
-    from videos import services
 
-    services.api_token_create(user=cast.alice, team=cast.acme, name="Nightly script")
+    api_services.api_token_create(user=cast.alice, team=cast.acme, name="Nightly script")
     add_member(cast.other, cast.alice)
     context = browser.new_context(
         java_script_enabled=False, viewport={"width": 1440, "height": 900}

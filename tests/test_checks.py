@@ -9,8 +9,9 @@ import sys
 import pytest
 from cryptography.fernet import Fernet
 
+from studio.teams.models import Team
 from tests.conftest import PROD_ENV, ROOT, test_database_url
-from videos.models import ProviderAccount, Team
+from videos.models import ProviderAccount
 
 
 def _check_deploy(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -41,27 +41,24 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from studio.api import records
+from studio.api import services as api_services
+from studio.api.models import ApiToken
+from studio.teams import services as team_services
+from studio.teams.models import Invite, Membership, Team
+from studio.webhooks.models import WebhookDelivery
 from studio.wsgi import application
 from tests.factories import PASSWORD, image_bytes, make_video
-from videos import records, services
+from videos import services
 from videos.images import clean_image
-from videos.models import (
-    ApiToken,
-    Invite,
-    Membership,
-    PromptImage,
-    ProviderAccount,
-    Team,
-    Video,
-    WebhookDelivery,
-)
+from videos.models import PromptImage, ProviderAccount, Video
 from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS
 
 EXPLORE = os.environ.get("STUDIO_FUZZ_EXAMPLES")
 PNG = image_bytes()  # one that the studio accepts
 CSRF = "fuzzcsrf" * 4  # a well-formed secret; the same value in the cookie and the header
 BOUNDARY = "fuzzboundary7MA4YWxkTrZu0gW"
-CATCH_ALL = "videos.api.not_found"  # the JSON 404 for any other path under /v1/
+CATCH_ALL = "studio.api.endpoints.not_found"  # the JSON 404 for any other path under /v1/
 STORED = (Video, ProviderAccount, ApiToken, Invite, PromptImage, Membership, Team, WebhookDelivery)
 
 
@@ -574,11 +571,11 @@ def _populate(cast) -> SimpleNamespace:
         acme, cast.alice, status=Video.Status.SUBMITTING, account=minimax, callback_token="cb1"
     )
     other_video = make_video(other, cast.charlie)
-    invite, invite_token = services.invite_create(
+    invite, invite_token = team_services.invite_create(
         team=acme, by=cast.alice, label="Dana", role="member"
     )
-    _, raw_token = services.api_token_create(user=cast.alice, team=acme, name="fuzz")
-    token2, _ = services.api_token_create(user=cast.alice, team=acme, name="to revoke")
+    _, raw_token = api_services.api_token_create(user=cast.alice, team=acme, name="fuzz")
+    token2, _ = api_services.api_token_create(user=cast.alice, team=acme, name="to revoke")
     delivery = WebhookDelivery.objects.create(
         team=acme,
         video=done,

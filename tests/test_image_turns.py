@@ -14,6 +14,7 @@ import pytest
 import requests
 from PIL import Image
 
+from studio.api import services as api_services
 from tests.factories import PASSWORD
 from videos import images
 from videos.images import BUSY, BUSY_RETRY_SECONDS, CleanImage, ImageBusy, clean_image
@@ -130,9 +131,8 @@ def busy(held):
 
 @pytest.fixture
 def token(cast, transactional_db):
-    from videos import services
 
-    return services.api_token_create(user=cast.bob, team=cast.acme, name="turns")[1]
+    return api_services.api_token_create(user=cast.bob, team=cast.acme, name="turns")[1]
 
 
 def test_the_api_answers_503_with_retry_after_while_busy(live_server, token, busy) -> None:

@@ -12,11 +12,13 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.test import Client
 
+from studio.api import records
+from studio.api import services as api_services
+from studio.lib import textguard
 from studio.wsgi import application
 from tests.conftest import client_for
 from tests.factories import make_video
 from tests.test_api import api_for, error_of
-from videos import records, services, textguard
 from videos.models import ProviderAccount, Video
 
 SURROGATE = "contains a lone UTF-16 surrogate (\\ud800)"
@@ -30,7 +32,7 @@ def fast_passwords(settings):
 @pytest.fixture
 def token(cast, transactional_db, settings):
     settings.API_RATE_LIMIT = 1000
-    return services.api_token_create(user=cast.alice, team=cast.acme, name="http")[1]
+    return api_services.api_token_create(user=cast.alice, team=cast.acme, name="http")[1]
 
 
 def post_raw(url: str, token: str, path: str, body: bytes) -> requests.Response:

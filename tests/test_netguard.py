@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from videos import netguard
-from videos.netguard import Answer, DeliveryFailed, UnsafeURL, check_url, post_json
+from studio.lib import netguard
+from studio.lib.netguard import Answer, DeliveryFailed, UnsafeURL, check_url, post_json
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
 REFUSED_MESSAGE = (
@@ -464,6 +464,6 @@ def _self_signed_certificate(directory, name: str) -> tuple[str, str]:
 def test_an_internationalised_host_becomes_punycode_for_the_host_header(settings):
     # The Host header must be ASCII; a Unicode name would fail inside http.client instead.
     settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
-    from videos.netguard import parse
+    from studio.lib.netguard import parse
 
     assert parse("https://пример.рф:8443/hook", field="replyUrl")[1] == "xn--e1afmkfd.xn--p1ai"

@@ -19,6 +19,7 @@ import requests
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.urls import reverse
 
+from studio.api import services as api_services
 from tests.conftest import ROOT, client_for
 from tests.factories import make_video
 from tests.test_api import api_for
@@ -208,7 +209,7 @@ def test_editing_an_account_to_an_internal_base_url_keeps_the_old_one(cast, sett
 
 @pytest.fixture
 def api_admin(cast, live_server):
-    _, token = services.api_token_create(user=cast.alice, team=cast.acme, name="outbound")
+    _, token = api_services.api_token_create(user=cast.alice, team=cast.acme, name="outbound")
     session = requests.Session()
     session.trust_env = False
     session.headers["Authorization"] = f"Bearer {token}"

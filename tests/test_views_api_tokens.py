@@ -5,12 +5,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from studio.api import services as api_services
+from studio.api.models import ApiToken
+from studio.lib.tokens import token_hash
 from tests.conftest import client_for
 from tests.test_browser import _shot, _sign_in
 from tests.test_browser import browser as browser_fixture
-from videos import services
-from videos.access import token_hash
-from videos.models import ApiToken
 
 browser = browser_fixture  # the screenshot test below drives real Chromium, as test_browser does
 
@@ -22,9 +22,9 @@ def _create(client, name="Render box") -> str:
 
 
 def test_the_tokens_page_lists_only_my_tokens(cast):
-    services.api_token_create(user=cast.alice, team=cast.acme, name="Alice's script")
-    services.api_token_create(user=cast.bob, team=cast.acme, name="Bob's laptop")
-    services.api_token_create(user=cast.charlie, team=cast.other, name="Charlie's cron")
+    api_services.api_token_create(user=cast.alice, team=cast.acme, name="Alice's script")
+    api_services.api_token_create(user=cast.bob, team=cast.acme, name="Bob's laptop")
+    api_services.api_token_create(user=cast.charlie, team=cast.other, name="Charlie's cron")
     response = client_for(cast.bob).get(reverse("api_tokens"))
     body = response.content.decode()
     assert response.status_code == 200
@@ -71,7 +71,7 @@ def test_the_page_explains_the_base_url_and_links_the_openapi_description(cast):
 
 
 def test_revoking_my_token_greys_it_out_with_the_date(cast):
-    token, _ = services.api_token_create(user=cast.bob, team=cast.acme, name="Old script")
+    token, _ = api_services.api_token_create(user=cast.bob, team=cast.acme, name="Old script")
     client = client_for(cast.bob)
     response = client.post(reverse("api_token_revoke", args=[token.pk]), follow=True)
     token.refresh_from_db()
@@ -81,7 +81,7 @@ def test_revoking_my_token_greys_it_out_with_the_date(cast):
 
 
 def test_revoking_someone_elses_token_is_404(cast):
-    token, _ = services.api_token_create(user=cast.alice, team=cast.acme, name="Alice's")
+    token, _ = api_services.api_token_create(user=cast.alice, team=cast.acme, name="Alice's")
     for user in (cast.bob, cast.charlie):
         response = client_for(user).post(reverse("api_token_revoke", args=[token.pk]))
         assert response.status_code == 404
@@ -112,9 +112,9 @@ def test_the_tokens_page_needs_a_sign_in(cast):
 
 @pytest.mark.slow
 def test_the_tokens_page_right_after_creating_a_token(cast, live_server, browser):
-    old, _ = services.api_token_create(user=cast.bob, team=cast.acme, name="Laptop (old)")
-    services.api_token_revoke(token=old)
-    used, _ = services.api_token_create(user=cast.bob, team=cast.acme, name="Nightly batch")
+    old, _ = api_services.api_token_create(user=cast.bob, team=cast.acme, name="Laptop (old)")
+    api_services.api_token_revoke(token=old)
+    used, _ = api_services.api_token_create(user=cast.bob, team=cast.acme, name="Nightly batch")
     ApiToken.objects.filter(pk=used.pk).update(last_used_at=timezone.now() - timedelta(hours=3))
     page = browser.new_page(viewport={"width": 1360, "height": 900})
     _sign_in(page, live_server, "bob")

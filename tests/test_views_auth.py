@@ -15,12 +15,14 @@ from django.db.models import F, Sum
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from studio.api import services as api_services
+from studio.api.models import ApiToken
 from studio.settings import _email_config
+from studio.teams.models import Membership
+from studio.teams.signin import client_ip
 from tests.conftest import ROOT, client_for
 from tests.factories import PASSWORD, add_member, make_user, make_video
-from videos import services
-from videos.models import ApiToken, Membership, Video
-from videos.signin import client_ip
+from videos.models import Video
 
 NEW_PASSWORD = "violet-harbour-lantern-58"
 
@@ -136,7 +138,7 @@ def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(cast, live_ser
 
 
 def test_api_tokens_work_while_sign_in_is_paused(cast, live_server, throttle):
-    _, raw = services.api_token_create(user=cast.bob, team=cast.acme, name="script")
+    _, raw = api_services.api_token_create(user=cast.bob, team=cast.acme, name="script")
     visitor = Visitor(live_server)
     for _ in range(3):
         visitor.sign_in("bob", "wrong")
@@ -368,7 +370,7 @@ def test_someone_in_no_team_has_a_profile_too(db):
 
 def test_a_member_confirms_and_leaves_the_team(cast):
     video = make_video(cast.acme, cast.bob)
-    token, _ = services.api_token_create(user=cast.bob, team=cast.acme, name="script")
+    token, _ = api_services.api_token_create(user=cast.bob, team=cast.acme, name="script")
     client = client_for(cast.bob)
     page = client.get(reverse("team_leave", args=[cast.acme.pk])).content.decode()
     assert 'method="post"' in page and "Leave Acme" in page

@@ -4,9 +4,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from studio.teams.models import Invite, Membership
 from tests.conftest import client_for
 from tests.factories import add_member, make_user
-from videos.models import Invite, Membership
 
 
 def _invite(client, label="Dana", role="member") -> str:

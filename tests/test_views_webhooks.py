@@ -5,12 +5,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from studio.teams.models import Team
+from studio.webhooks import services as webhook_services
+from studio.webhooks.models import WebhookDelivery
 from tests.conftest import client_for
 from tests.factories import make_video
 from tests.test_browser import _shot, _sign_in
 from tests.test_browser import browser as browser_fixture
-from videos import services
-from videos.models import Team, WebhookDelivery
 
 browser = browser_fixture  # the screenshot test below drives real Chromium, as test_browser does
 
@@ -79,7 +80,7 @@ def test_a_member_cannot_change_the_settings(cast):
 
 
 def test_rotating_changes_the_secret_and_keeps_the_old_one_for_a_day(cast):
-    old = services.team_webhook_secret(team=cast.acme)
+    old = webhook_services.team_webhook_secret(team=cast.acme)
     client = client_for(cast.alice)
     response = client.post(reverse("webhook_rotate"), follow=True)
     acme = Team.objects.get(pk=cast.acme.pk)
@@ -89,7 +90,7 @@ def test_rotating_changes_the_secret_and_keeps_the_old_one_for_a_day(cast):
 
 
 def test_a_member_cannot_rotate_the_secret(cast):
-    old = services.team_webhook_secret(team=cast.acme)
+    old = webhook_services.team_webhook_secret(team=cast.acme)
     assert client_for(cast.bob).post(reverse("webhook_rotate")).status_code == 403
     assert Team.objects.get(pk=cast.acme.pk).webhook_secret == old
 
@@ -148,8 +149,8 @@ def test_a_redeliver_without_the_csrf_token_is_refused(cast):
 
 @pytest.mark.slow
 def test_the_webhooks_page_with_deliveries_in_every_state(cast, live_server, browser):
-    services.team_webhook_secret(team=cast.acme)
-    services.team_webhook_rotate(team=cast.acme)
+    webhook_services.team_webhook_secret(team=cast.acme)
+    webhook_services.team_webhook_rotate(team=cast.acme)
     video = make_video(cast.acme, cast.bob, status="completed")
     now = timezone.now()
     _delivery(cast.acme, video=video, state="delivered", attempts=1, last_status=200)

@@ -1,6 +1,6 @@
 import base64
 
-from videos.webhook_signing import headers, new_secret, sign, verify
+from studio.webhooks.signing import headers, new_secret, sign, verify
 
 # The test vector from the Standard Webhooks spec and its reference libraries.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

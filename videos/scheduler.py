@@ -41,7 +41,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from videos import callbacks, media
+from videos import hooks, media
 from videos.models import PromptImage, ProviderAccount, SchedulerLease, UpstreamCall, Video
 from videos.providers import (
     AccountConfig,
@@ -102,7 +102,7 @@ def videos_dispatch(*, send: Send | None = None) -> list[int]:
     for account_id in _accounts_with_room():
         started += account_fill(account_id=account_id, send=send)
     # Videos that just ended (a render, a cancel, a reaped worker) may owe a replyUrl callback.
-    callbacks.callbacks_collect()
+    hooks.run(hooks.videos_changed)
     return started
 
 
@@ -997,7 +997,7 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
                         last_reap = time.monotonic()
                     _due(spawn)
                     if time.monotonic() - last_collect > 0.5:
-                        callbacks.callbacks_collect()
+                        hooks.run(hooks.videos_changed)
                         last_collect = time.monotonic()
                     for account_id in _accounts_with_room():
                         account_fill(
@@ -1015,7 +1015,7 @@ def scheduler_loop(*, seconds: float | None = None) -> None:
                     time.sleep(1.0)
         # The pools are done: the last downloads have stored their videos, which may owe
         # callbacks the loop would otherwise leave to the minute's dispatch.
-        callbacks.callbacks_collect()
+        hooks.run(hooks.videos_changed)
     finally:
         SchedulerLease.objects.filter(name=LEASE, owner=owner).update(expires_at=timezone.now())
         close_old_connections()

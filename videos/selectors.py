@@ -5,20 +5,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Q
-from django.http import Http404
 from django.utils import timezone
 
-from videos.models import (
-    ApiToken,
-    Invite,
-    Membership,
-    PromptImage,
-    ProviderAccount,
-    Team,
-    UpstreamCall,
-    Video,
-    WebhookDelivery,
-)
+from studio.teams.models import Team
+from videos.models import PromptImage, ProviderAccount, UpstreamCall, Video
 
 
 @dataclass
@@ -66,42 +56,6 @@ def video_with_position(*, video: Video) -> Video:
     return video
 
 
-def team_members(*, team: Team) -> list[Membership]:
-    return list(
-        Membership.objects.filter(team=team)
-        .select_related("user")
-        .order_by("-role", "user__username")
-    )
-
-
-def team_open_invites(*, team: Team) -> list[Invite]:
-    return list(
-        Invite.objects.filter(team=team, accepted_at=None, expires_at__gt=timezone.now())
-        .select_related("created_by")
-        .order_by("-created_at")
-    )
-
-
-def user_teams(*, user) -> list[Membership]:
-    return list(Membership.objects.filter(user=user).select_related("team").order_by("team__name"))
-
-
-def membership_leave_refusal(*, membership: Membership) -> str:
-    """Why this member may not leave their team ("" when they may): a team keeps an admin."""
-    if not membership.is_admin:
-        return ""
-    others = Membership.objects.filter(team_id=membership.team_id).exclude(pk=membership.pk)
-    if others.filter(role=Membership.Role.ADMIN).exists():
-        return ""
-    name = membership.team.name
-    if others.exists():
-        return f"You are the only admin of {name}. Make another member admin first, then leave."
-    return (
-        f"You are the only member of {name}, and a team keeps an admin. Invite someone and make "
-        "them admin first, then leave."
-    )
-
-
 def team_accounts(*, team: Team) -> list[ProviderAccount]:
     return list(
         ProviderAccount.objects.filter(team=team)
@@ -113,16 +67,6 @@ def team_accounts(*, team: Team) -> list[ProviderAccount]:
         )
         .order_by("name")
     )
-
-
-def team_queue_summary(*, team: Team) -> dict[str, int]:
-    counts = dict(
-        Video.objects.filter(team=team, status__in=Video.ACTIVE)
-        .values_list("status")
-        .annotate(n=Count("id"))
-    )
-    queued = counts.get(Video.Status.QUEUED, 0)
-    return {"queued": queued, "running": sum(counts.values()) - queued}
 
 
 @dataclass
@@ -226,21 +170,6 @@ def active_videos(videos, *, statuses=Video.ACTIVE) -> list:
 # API tokens and webhooks
 
 
-def user_api_tokens(*, user, team: Team) -> list[ApiToken]:
-    """The user's own tokens in the team, newest first, revoked ones included."""
-    return list(
-        ApiToken.objects.filter(user=user, team=team).select_related("team").order_by("-id")
-    )
-
-
-def team_deliveries(*, team: Team, limit: int = 50) -> list[WebhookDelivery]:
-    return list(WebhookDelivery.objects.filter(team=team).order_by("-id")[:limit])
-
-
-def delivery_for_admin(*, team: Team, delivery_id: int) -> WebhookDelivery:
-    """One of the team's deliveries; another team's is a 404, like every lookup in access.py.
-    The caller has checked that the user is the team's admin."""
-    try:
-        return WebhookDelivery.objects.get(pk=delivery_id, team=team)
-    except WebhookDelivery.DoesNotExist:
-        raise Http404("No such delivery.") from None
+def team_page_accounts(team: Team) -> dict:
+    """The team_page hook (studio.teams.hooks): the accounts the team page lists."""
+    return {"accounts": team_accounts(team=team)}

@@ -18,33 +18,22 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from videos import netguard, selectors
-from videos.access import token_hash
+from studio.lib import netguard
+from studio.lib.errors import ServiceError
+from studio.teams.models import Team
+from studio.teams.services import team_create
+from videos import selectors
 from videos.images import CleanImage
-from videos.models import (
-    ApiToken,
-    Invite,
-    Membership,
-    PromptImage,
-    ProviderAccount,
-    SchedulerLease,
-    Team,
-    UpstreamCall,
-    Video,
-)
+from videos.models import PromptImage, ProviderAccount, SchedulerLease, UpstreamCall, Video
 from videos.providers.catalog import check_options
 
 log = logging.getLogger(__name__)
 User = get_user_model()
-
-
-class ServiceError(Exception):
-    """A request the service refuses; the message says what to do instead."""
 
 
 class QueueFull(ServiceError):
@@ -97,12 +86,9 @@ def dispatch_started() -> None:
 # Teams, members and invites
 
 
-def team_create(*, name: str, admin: AbstractBaseUser) -> Team:
-    with transaction.atomic():
-        team = Team.objects.create(name=name)
-        Membership.objects.create(user=admin, team=team, role=Membership.Role.ADMIN)
-        account_ensure_local(team=team)
-    return team
+def account_ensure_local_for(team: Team) -> ProviderAccount:
+    """The team_created hook (studio.teams.hooks)."""
+    return account_ensure_local(team=team)
 
 
 def account_ensure_local(*, team: Team) -> ProviderAccount:
@@ -152,113 +138,6 @@ def schedules_ensure() -> None:
             "repeats": -1,
         },
     )
-
-
-def _lock_team(team_id: int) -> Team:
-    # Serialises role changes within a team: two admins demoting each other at the same moment
-    # would otherwise each see the other as "the remaining admin" and leave the team with none.
-    return Team.objects.select_for_update().get(pk=team_id)
-
-
-def _ensure_admin_left(team: Team, *, losing: Membership) -> None:
-    others = Membership.objects.filter(team=team, role=Membership.Role.ADMIN).exclude(pk=losing.pk)
-    if not others.exists():
-        raise ServiceError("A team needs at least one admin. Make someone else admin first.")
-
-
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
-    if role not in Membership.Role.values:
-        raise ServiceError(f"Unknown role {role!r}.")
-    with transaction.atomic():
-        team = _lock_team(membership.team_id)
-        if membership.is_admin and role != Membership.Role.ADMIN:
-            _ensure_admin_left(team, losing=membership)
-        Membership.objects.filter(pk=membership.pk).update(role=role)
-    membership.role = role
-    return membership
-
-
-def membership_remove(*, membership: Membership) -> None:
-    """Takes the person out of the team; their videos stay in the gallery."""
-    with transaction.atomic():
-        team = _lock_team(membership.team_id)
-        if membership.is_admin:
-            _ensure_admin_left(team, losing=membership)
-        membership.delete()
-
-
-def membership_leave(*, user: AbstractBaseUser, team: Team) -> None:
-    """Takes the user out of the team at their own request. Their videos stay in the gallery;
-    their API tokens for the team are revoked, so rejoining later does not wake them."""
-    with transaction.atomic():
-        _lock_team(team.pk)
-        membership = Membership.objects.filter(user=user, team=team).select_related("team").first()
-        if membership is None:
-            raise ServiceError(f"You are not in {team.name}.")
-        refusal = selectors.membership_leave_refusal(membership=membership)
-        if refusal:
-            raise ServiceError(refusal)
-        ApiToken.objects.filter(user=user, team=team, revoked_at=None).update(
-            revoked_at=timezone.now()
-        )
-        membership.delete()
-
-
-def user_update_profile(*, user: AbstractBaseUser, email: str) -> None:
-    user.email = User.objects.normalize_email(email.strip())
-    user.save(update_fields=["email"])
-
-
-def invite_create(*, team: Team, by: AbstractBaseUser, label: str, role: str) -> tuple[Invite, str]:
-    """Returns the invite and its token; only the token's hash is kept, so show it once."""
-    if role not in Membership.Role.values:
-        raise ServiceError(f"Unknown role {role!r}.")
-    token = secrets.token_urlsafe(32)
-    invite = Invite.objects.create(
-        team=team,
-        role=role,
-        label=label.strip(),
-        token_hash=token_hash(token),
-        created_by=by,
-        expires_at=timezone.now() + timedelta(days=settings.INVITE_DAYS),
-    )
-    return invite, token
-
-
-def invite_find(*, token: str) -> Invite | None:
-    return (
-        Invite.objects.select_related("team")
-        .filter(token_hash=token_hash(token), accepted_at=None, expires_at__gt=timezone.now())
-        .first()
-    )
-
-
-def invite_accept(*, invite: Invite, user: AbstractBaseUser) -> Membership:
-    with transaction.atomic():
-        # The link is single-use: of two people opening it at once, one wins this UPDATE.
-        won = Invite.objects.filter(pk=invite.pk, accepted_at=None).update(
-            accepted_at=timezone.now(), accepted_by=user
-        )
-        if not won:
-            raise ServiceError("This invite link has already been used.")
-        membership, created = Membership.objects.get_or_create(
-            user=user, team=invite.team, defaults={"role": invite.role}
-        )
-        if not created and invite.role == Membership.Role.ADMIN and not membership.is_admin:
-            membership.role = Membership.Role.ADMIN
-            membership.save(update_fields=["role"])
-    return membership
-
-
-def user_join_by_invite(*, invite: Invite, username: str, password: str) -> AbstractBaseUser:
-    with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password)
-        invite_accept(invite=invite, user=user)
-    return user
-
-
-def invite_revoke(*, invite: Invite) -> None:
-    Invite.objects.filter(pk=invite.pk, accepted_at=None).delete()
 
 
 # Images and videos
@@ -564,106 +443,6 @@ def image_delete(*, image: PromptImage) -> None:
 
 
 # API tokens and the team's API settings
-
-
-def api_token_create(*, user: AbstractBaseUser, team: Team, name: str) -> tuple[ApiToken, str]:
-    """A new personal token acting for `user` in `team`. Returns the token in clear: only its
-    hash is kept, so it can be shown this once."""
-    if not Membership.objects.filter(user=user, team=team).exists():
-        raise ServiceError(f"{user.get_username()} is not in {team.name}.")
-    name = name.strip() or "API token"
-    raw = "st_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, team=team, name=name[:100], token_hash=token_hash(raw), prefix=raw[:10]
-    )
-    return token, raw
-
-
-def api_token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
-
-
-@dataclass
-class RateCheck:
-    allowed: bool
-    retry_after: int = 0
-
-
-def api_token_use(*, token: ApiToken) -> RateCheck:
-    """Records a request on the token (last use, and the rate limit's fixed-window count).
-
-    Counting is one conditional UPDATE per request: a read-then-write would let two requests
-    at the same moment both take the window's last place.
-    """
-    window_seconds = settings.API_RATE_WINDOW_SECONDS
-    now = timezone.now()
-    window = int(now.timestamp() // window_seconds)
-    mine = ApiToken.objects.filter(pk=token.pk)
-    counted = mine.filter(rate_window=window).update(
-        rate_count=F("rate_count") + 1, last_used_at=now
-    ) or mine.exclude(rate_window=window).update(rate_window=window, rate_count=1, last_used_at=now)
-    if not counted:  # another request opened the window between our two statements
-        mine.update(rate_count=F("rate_count") + 1, last_used_at=now)
-    count = mine.values_list("rate_count", flat=True).first() or 0
-    if count <= settings.API_RATE_LIMIT:
-        return RateCheck(True)
-    return RateCheck(False, retry_after=int((window + 1) * window_seconds - now.timestamp()) + 1)
-
-
-def team_api_settings(
-    *,
-    team: Team,
-    api_strict: bool,
-    webhook_progress: bool,
-    user_queue_limit: int | None,
-    team_queue_limit: int | None,
-    default_reply_url: str = "",
-) -> Team:
-    default_reply_url = default_reply_url.strip()
-    if default_reply_url:
-        try:
-            netguard.check_url(default_reply_url, field="The default replyUrl")
-        except netguard.UnsafeURL as exc:
-            raise ServiceError(str(exc)) from None
-    Team.objects.filter(pk=team.pk).update(
-        api_strict=api_strict,
-        webhook_progress=webhook_progress,
-        user_queue_limit=user_queue_limit,
-        team_queue_limit=team_queue_limit,
-        default_reply_url=default_reply_url,
-    )
-    team.refresh_from_db()
-    return team
-
-
-def team_webhook_secret(*, team: Team) -> str:
-    """The team's signing secret, made on first use."""
-    if not team.webhook_secret:
-        from videos.webhook_signing import new_secret
-
-        with transaction.atomic():
-            locked = Team.objects.select_for_update().get(pk=team.pk)
-            if not locked.webhook_secret:
-                locked.webhook_secret = new_secret()
-                locked.save(update_fields=["webhook_secret"])
-        team.refresh_from_db()
-    return team.webhook_secret
-
-
-def team_webhook_rotate(*, team: Team) -> str:
-    """A new signing secret; the old one keeps signing beside it for a day (see callbacks)."""
-    from videos.webhook_signing import new_secret
-
-    with transaction.atomic():
-        locked = Team.objects.select_for_update().get(pk=team.pk)
-        locked.webhook_secret_previous = locked.webhook_secret
-        locked.webhook_secret = new_secret()
-        locked.webhook_rotated_at = timezone.now()
-        locked.save(
-            update_fields=["webhook_secret", "webhook_secret_previous", "webhook_rotated_at"]
-        )
-    team.refresh_from_db()
-    return team.webhook_secret
 
 
 # Provider accounts (team admins only; views check that through access.py)

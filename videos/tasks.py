@@ -1,13 +1,13 @@
 """django-q2 entry points: ids in, one service call, nothing else."""
 
-from videos import callbacks, scheduler, services
+from videos import hooks, scheduler, services
 
 
 def dispatch() -> list[int]:
     services.dispatch_started()
     started = scheduler.videos_dispatch()
     scheduler.scheduler_ensure()
-    callbacks.callbacks_due()
+    hooks.run(hooks.dispatch_ran)
     return started
 
 
@@ -17,7 +17,3 @@ def run_video(video_id: int, attempt: int) -> None:
 
 def scheduler_loop() -> None:
     scheduler.scheduler_loop()
-
-
-def send_callback(delivery_id: int) -> None:
-    callbacks.callback_send(delivery_id=delivery_id)

@@ -2,7 +2,6 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import (
@@ -14,22 +13,18 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from videos import access, callbacks, scheduler, selectors, services, textguard
+from studio.lib import textguard
+from studio.lib.errors import ServiceError
+from studio.lib.forms import form_status
+from studio.teams.access import current_membership, require_admin, require_membership
+from videos import access, scheduler, selectors, services
 from videos.forms import (
     AccountForm,
-    ApiTokenForm,
     GalleryForm,
-    InviteForm,
-    JoinForm,
-    ProfileForm,
-    RoleForm,
-    SwitchTeamForm,
-    TeamApiForm,
     VideoForm,
 )
 from videos.models import Video
@@ -41,7 +36,7 @@ from videos.streaming import serve_file
 @require_GET
 @login_required
 def gallery(request):
-    membership = access.current_membership(request)
+    membership = current_membership(request)
     if membership is None:
         return render(request, "videos/no_team.html", status=403)
     query = GalleryForm(request.GET)
@@ -72,7 +67,7 @@ def _bad_cursor(request, query: GalleryForm) -> HttpResponse:
 @require_POST
 @login_required
 def video_create(request):
-    membership = access.require_membership(request)
+    membership = require_membership(request)
     form = VideoForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
@@ -109,7 +104,7 @@ def video_create(request):
 @login_required
 def video_card(request, video_id: int):
     """The progress fragment a running card polls; has no side effects."""
-    membership = access.require_membership(request)
+    membership = require_membership(request)
     return _card(request, access.get_video_for_member(membership, video_id))
 
 
@@ -121,7 +116,7 @@ def _card(request, video):
 @require_POST
 @login_required
 def video_cancel(request, video_id: int):
-    membership = access.require_membership(request)
+    membership = require_membership(request)
     video = access.get_video_for_member(membership, video_id)
     if not services.video_cancel(video=video, by=request.user):
         messages.info(request, "That video had already finished.")
@@ -134,11 +129,11 @@ def video_cancel(request, video_id: int):
 @require_POST
 @login_required
 def video_delete(request, video_id: int):
-    membership = access.require_membership(request)
+    membership = require_membership(request)
     video = access.get_video_for_member(membership, video_id)
     try:
         services.video_delete(video=video)
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     if request.htmx:
         return HttpResponse("")
@@ -148,7 +143,7 @@ def video_delete(request, video_id: int):
 @require_GET
 @login_required
 def video_file(request, video_id: int, kind: str):
-    video = access.get_video_for_member(access.require_membership(request), video_id)
+    video = access.get_video_for_member(require_membership(request), video_id)
     field = video.file if kind == "mp4" else video.poster
     if not field:
         raise Http404("This video has no file yet.")
@@ -162,7 +157,7 @@ def video_file(request, video_id: int, kind: str):
 @require_GET
 @login_required
 def image_file(request, image_id: int):
-    image = access.get_image_for_member(access.require_membership(request), image_id)
+    image = access.get_image_for_member(require_membership(request), image_id)
     content_type = f"image/{image.format.lower()}"
     return serve_file("", image.file, content_type=content_type)
 
@@ -170,157 +165,7 @@ def image_file(request, image_id: int):
 # Team
 
 
-@require_GET
-@login_required
-def team(request):
-    membership = access.require_membership(request)
-    return render(request, "videos/team.html", _team_context(membership))
-
-
-def _team_context(membership, **extra) -> dict:
-    team = membership.team
-    return {
-        "members": selectors.team_members(team=team),
-        "invites": selectors.team_open_invites(team=team) if membership.is_admin else [],
-        "accounts": selectors.team_accounts(team=team),
-        "invite_form": InviteForm(),
-        **extra,
-    }
-
-
-@require_POST
-@login_required
-def invite_create(request):
-    membership = access.require_admin(request)
-    form = InviteForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request, "videos/team.html", _team_context(membership, invite_form=form), status=400
-        )
-    invite, token = services.invite_create(
-        team=membership.team,
-        by=request.user,
-        label=form.cleaned_data["label"],
-        role=form.cleaned_data["role"],
-    )
-    link = request.build_absolute_uri(reverse("join", args=[token]))
-    return render(
-        request, "videos/team.html", _team_context(membership, new_invite=invite, new_link=link)
-    )
-
-
-@require_POST
-@login_required
-def invite_revoke(request, invite_id: int):
-    invite = access.get_invite_for_admin(access.require_membership(request), invite_id)
-    services.invite_revoke(invite=invite)
-    messages.success(request, f"The invite for {invite.label} no longer works.")
-    return redirect("team")
-
-
-@require_POST
-@login_required
-def member_role(request, membership_id: int):
-    target = access.get_membership_for_admin(access.require_membership(request), membership_id)
-    form = RoleForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise services.ServiceError("Choose admin or member.")
-        services.membership_set_role(membership=target, role=form.cleaned_data["role"])
-        messages.success(
-            request, f"{target.user.get_username()} is now {target.get_role_display().lower()}."
-        )
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-    return redirect("team")
-
-
-@require_POST
-@login_required
-def member_remove(request, membership_id: int):
-    target = access.get_membership_for_admin(access.require_membership(request), membership_id)
-    try:
-        services.membership_remove(membership=target)
-        messages.success(request, f"{target.user.get_username()} was removed from the team.")
-    except services.ServiceError as exc:
-        messages.error(request, str(exc))
-    return redirect("team" if target.user != request.user else "gallery")
-
-
-@require_POST
-@login_required
-def team_switch(request):
-    form = SwitchTeamForm(request.POST)
-    if form.is_valid():
-        team = access.get_team_for_member(request.user, form.cleaned_data["team"])
-        request.session[access.SESSION_TEAM_KEY] = team.pk
-    return redirect("gallery")
-
-
-@require_http_methods(["GET", "POST"])
-def join(request, token: str):
-    invite = services.invite_find(token=token)
-    if invite is None:
-        return render(request, "videos/join.html", {"invalid": True}, status=404)
-    form = JoinForm(request.POST or None) if not request.user.is_authenticated else None
-    if request.method == "POST":
-        try:
-            if request.user.is_authenticated:
-                services.invite_accept(invite=invite, user=request.user)
-            elif form.is_valid():
-                user = services.user_join_by_invite(
-                    invite=invite,
-                    username=form.cleaned_data["username"],
-                    password=form.cleaned_data["password1"],
-                )
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            else:
-                return render(
-                    request, "videos/join.html", {"invite": invite, "form": form}, status=400
-                )
-        except services.ServiceError as exc:
-            return render(
-                request, "videos/join.html", {"invalid": True, "reason": str(exc)}, status=410
-            )
-        request.session[access.SESSION_TEAM_KEY] = invite.team_id
-        messages.success(request, f"Welcome to {invite.team.name}.")
-        return redirect("gallery")
-    return render(request, "videos/join.html", {"invite": invite, "form": form})
-
-
 # Your own account: profile, and leaving a team
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def profile(request):
-    """Where password reset mail goes, the teams you are in, and the way to your password."""
-    form = ProfileForm(request.POST or None, initial={"email": request.user.email})
-    if form.is_bound and form.is_valid():
-        services.user_update_profile(user=request.user, email=form.cleaned_data["email"])
-        messages.success(request, "Your profile was saved.")
-        return redirect("profile")
-    context = {"form": form, "memberships": selectors.user_teams(user=request.user)}
-    return render(request, "videos/profile.html", context, status=_status(form))
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def team_leave(request, team_id: int):
-    """Leaving is confirmed on a page of its own (GET), so it needs no JavaScript."""
-    leaving = access.get_own_membership(request.user, team_id)
-    if request.method == "GET":
-        refusal = selectors.membership_leave_refusal(membership=leaving)
-        return render(request, "videos/team_leave.html", {"leaving": leaving, "refusal": refusal})
-    try:
-        services.membership_leave(user=request.user, team=leaving.team)
-    except services.ServiceError as exc:
-        context = {"leaving": leaving, "refusal": str(exc)}
-        return render(request, "videos/team_leave.html", context, status=409)
-    if request.session.get(access.SESSION_TEAM_KEY) == leaving.team_id:
-        del request.session[access.SESSION_TEAM_KEY]  # the gallery falls back to another team
-    messages.success(request, f"You left {leaving.team.name}.")
-    return redirect("gallery")
 
 
 # Provider accounts (team admins)
@@ -330,7 +175,7 @@ def team_leave(request, team_id: int):
 @login_required
 def accounts(request):
     """The team's accounts and their live slots; the slots part is polled, so no side effects."""
-    membership = access.require_admin(request)
+    membership = require_admin(request)
     slots, queued = selectors.account_slots(team=membership.team)
     context = {
         "slots": slots,
@@ -347,42 +192,38 @@ def accounts(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def account_new(request):
-    membership = access.require_admin(request)
+    membership = require_admin(request)
     form = AccountForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
             account = services.account_create(team=membership.team, **form.cleaned_data)
-        except (services.ServiceError, ValidationError) as exc:
+        except (ServiceError, ValidationError) as exc:
             _account_form_error(form, exc)
         else:
             messages.success(request, f"{account.name} was added. Test its connection below.")
             return _to_card(account)
-    return render(request, "videos/account_form.html", {"form": form}, status=_status(form))
+    return render(request, "videos/account_form.html", {"form": form}, status=form_status(form))
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def account_edit(request, account_id: int):
-    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    account = access.get_account_for_admin(require_admin(request), account_id)
     form = AccountForm(request.POST if request.method == "POST" else None, account=account)
     if form.is_bound and form.is_valid():
         try:
             services.account_update(account=account, **form.cleaned_data)
-        except (services.ServiceError, ValidationError) as exc:
+        except (ServiceError, ValidationError) as exc:
             _account_form_error(form, exc)
         else:
             messages.success(request, f"{account.name} was saved.")
             return _to_card(account)
     context = {"form": form, "account": account}
-    return render(request, "videos/account_form.html", context, status=_status(form))
+    return render(request, "videos/account_form.html", context, status=form_status(form))
 
 
 def _to_card(account) -> HttpResponseRedirect:
     return redirect(reverse("accounts") + f"#account-{account.pk}")
-
-
-def _status(form) -> int:
-    return 400 if form.errors else 200
 
 
 def _account_form_error(form, exc: Exception) -> None:
@@ -391,7 +232,7 @@ def _account_form_error(form, exc: Exception) -> None:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
-    elif isinstance(exc, services.ServiceError) and "with this name" in str(exc):
+    elif isinstance(exc, ServiceError) and "with this name" in str(exc):
         form.add_error("name", str(exc))
     else:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
@@ -400,7 +241,7 @@ def _account_form_error(form, exc: Exception) -> None:
 @require_POST
 @login_required
 def account_toggle(request, account_id: int):
-    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    account = access.get_account_for_admin(require_admin(request), account_id)
     services.account_update(account=account, enabled=not account.enabled)
     if account.enabled:
         messages.success(request, f"{account.name} is enabled and takes videos from the queue.")
@@ -412,7 +253,7 @@ def account_toggle(request, account_id: int):
 @require_POST
 @login_required
 def account_resume(request, account_id: int):
-    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    account = access.get_account_for_admin(require_admin(request), account_id)
     services.account_resume(account=account)
     messages.success(request, f"{account.name} is no longer paused.")
     return _to_card(account)
@@ -421,11 +262,11 @@ def account_resume(request, account_id: int):
 @require_POST
 @login_required
 def account_delete(request, account_id: int):
-    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    account = access.get_account_for_admin(require_admin(request), account_id)
     try:
         services.account_delete(account=account)
         messages.success(request, f"{account.name} was deleted; its videos stay in the gallery.")
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     return redirect("accounts")
 
@@ -435,7 +276,7 @@ def account_delete(request, account_id: int):
 def account_test(request, account_id: int):
     """One real call to the upstream. htmx swaps the result into the card; without JavaScript
     it comes back as a message on the accounts page."""
-    account = access.get_account_for_admin(access.require_admin(request), account_id)
+    account = access.get_account_for_admin(require_admin(request), account_id)
     result = services.account_test(account=account)
     if request.htmx:
         context = {"account": account, "result": result}
@@ -450,124 +291,7 @@ def account_test(request, account_id: int):
 # API tokens (every member: their own tokens in the current team)
 
 
-@require_GET
-@login_required
-def api_tokens(request):
-    membership = access.require_membership(request)
-    return render(request, "videos/api_tokens.html", _tokens_context(request, membership))
-
-
-def _tokens_context(request, membership, **extra) -> dict:
-    base = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
-    return {
-        "tokens": selectors.user_api_tokens(user=request.user, team=membership.team),
-        "form": ApiTokenForm(),
-        "api_base": f"{base}/v1/minimax/",
-        "openapi_url": base + reverse("api_openapi"),
-        **extra,
-    }
-
-
-@never_cache  # the answer holds the token in clear; no cache or back button may keep it
-@require_POST
-@login_required
-def api_token_create(request):
-    membership = access.require_membership(request)
-    form = ApiTokenForm(request.POST)
-    if not form.is_valid():
-        context = _tokens_context(request, membership, form=form)
-        return render(request, "videos/api_tokens.html", context, status=400)
-    token, raw = services.api_token_create(
-        user=request.user, team=membership.team, name=form.cleaned_data["name"]
-    )
-    context = _tokens_context(request, membership, new_token=token, raw_token=raw)
-    return render(request, "videos/api_tokens.html", context)
-
-
-@require_POST
-@login_required
-def api_token_revoke(request, token_id: int):
-    token = access.get_token_for_owner(request.user, token_id)
-    services.api_token_revoke(token=token)
-    messages.success(request, f"{token.name} ({token.prefix}…) no longer works.")
-    return redirect("api_tokens")
-
-
 # Webhooks and API settings (team admins)
-
-
-@never_cache  # shows the signing secret
-@require_GET
-@login_required
-def webhooks(request):
-    """The team's API settings, signing secret and recent deliveries. The deliveries part is
-    polled, and that request has no side effects (the full page makes the secret on first use)."""
-    membership = access.require_admin(request)
-    deliveries = selectors.team_deliveries(team=membership.team)
-    if request.htmx:
-        return render(request, "videos/webhooks.html#deliveries", {"deliveries": deliveries})
-    return render(request, "videos/webhooks.html", _webhooks_context(membership, deliveries))
-
-
-def _webhooks_context(membership, deliveries=None, **extra) -> dict:
-    team = membership.team
-    settings_form = TeamApiForm(
-        initial={
-            "api_strict": team.api_strict,
-            "webhook_progress": team.webhook_progress,
-            "user_queue_limit": team.user_queue_limit,
-            "team_queue_limit": team.team_queue_limit,
-            "default_reply_url": team.default_reply_url,
-        }
-    )
-    return {
-        "form": settings_form,
-        "secret": services.team_webhook_secret(team=team),
-        "previous_signs": len(callbacks.team_signing_secrets(team)) > 1,
-        "deliveries": selectors.team_deliveries(team=team) if deliveries is None else deliveries,
-        **extra,
-    }
-
-
-@require_POST
-@login_required
-def team_api_settings(request):
-    membership = access.require_admin(request)
-    form = TeamApiForm(request.POST)
-    if form.is_valid():
-        try:
-            services.team_api_settings(team=membership.team, **form.cleaned_data)
-        except services.ServiceError as exc:
-            form.add_error("default_reply_url", str(exc))
-        else:
-            messages.success(request, "API settings saved.")
-            return redirect("webhooks")
-    messages.error(request, "The API settings were not saved; see the form.")
-    context = _webhooks_context(membership, form=form)
-    return render(request, "videos/webhooks.html", context, status=400)
-
-
-@require_POST
-@login_required
-def webhook_rotate(request):
-    membership = access.require_admin(request)
-    services.team_webhook_rotate(team=membership.team)
-    messages.success(
-        request, "New signing secret. The old one keeps signing beside it for 24 hours."
-    )
-    return redirect("webhooks")
-
-
-@require_POST
-@login_required
-def webhook_redeliver(request, delivery_id: int):
-    membership = access.require_admin(request)
-    delivery = selectors.delivery_for_admin(team=membership.team, delivery_id=delivery_id)
-    callbacks.callback_redeliver(delivery=delivery)
-    messages.success(
-        request, f"{delivery.get_event_display()} callback {delivery.msg_id} is being sent again."
-    )
-    return redirect(reverse("webhooks") + "#deliveries")
 
 
 # Upstream callbacks (no session: MiniMax calls these; the token in the URL is the secret)

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import videos.fields
+import studio.lib.fields
 import videos.models
 from django.conf import settings
 from django.db import migrations, models
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
                 ('kind', models.CharField(choices=[('local', 'Local renderer'), ('minimax', 'MiniMax API'), ('useapi', 'useapi.net')], max_length=10)),
-                ('credentials', videos.fields.EncryptedTextField(blank=True, default='')),
+                ('credentials', studio.lib.fields.EncryptedTextField(blank=True, default='')),
                 ('max_jobs', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),
                 ('enabled', models.BooleanField(default=True)),
                 ('last_error', models.TextField(blank=True, default='')),

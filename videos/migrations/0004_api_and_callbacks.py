@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import videos.fields
+import studio.lib.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -80,12 +80,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='team',
             name='webhook_secret',
-            field=videos.fields.EncryptedTextField(blank=True, default=''),
+            field=studio.lib.fields.EncryptedTextField(blank=True, default=''),
         ),
         migrations.AddField(
             model_name='team',
             name='webhook_secret_previous',
-            field=videos.fields.EncryptedTextField(blank=True, default=''),
+            field=studio.lib.fields.EncryptedTextField(blank=True, default=''),
         ),
         migrations.AddField(
             model_name='video',

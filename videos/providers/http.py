@@ -1,6 +1,6 @@
 """HTTP plumbing shared by the remote providers: timeouts, error classes, streamed downloads.
 
-Every connection goes through the outbound guard (videos.netguard): a base URL, a download link
+Every connection goes through the outbound guard (studio.lib.netguard): a base URL, a download link
 or a redirect hop that points at an internal address is refused before anything is sent.
 """
 
@@ -13,7 +13,7 @@ import requests
 from requests.utils import requote_uri
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from videos import netguard
+from studio.lib import netguard
 from videos.providers.base import AccountRejected, InDoubt, ProviderError
 
 CHUNK = 1024 * 1024

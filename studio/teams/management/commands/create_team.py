@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from videos.services import team_create
+from studio.teams.services import team_create
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from videos.access import current_membership
-from videos.selectors import user_teams
+from studio.teams.access import current_membership
+from studio.teams.selectors import user_teams
 
 
 def team(request: HttpRequest) -> dict:

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from videos.openapi.build import (
+from studio.api.openapi.build import (
     ACCOUNT_PARAM,
     FILE_ID_PATTERN,
     RETRY_AFTER,

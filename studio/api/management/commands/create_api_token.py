@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from studio.teams.models import Membership
 from videos import services
-from videos.models import Membership
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ cookie is looked up in the database, the query string feeds lookups), naming whe
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
-from videos import textguard
-from videos.api import error
+from studio.api.endpoints import error
+from studio.lib import textguard
 
 
 class TextGuardMiddleware:

@@ -22,8 +22,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from videos import netguard, records, webhook_signing
-from videos.models import Team, Video, WebhookDelivery
+from studio.api import records
+from studio.lib import netguard
+from studio.teams.models import Team
+from studio.webhooks import signing as webhook_signing
+from studio.webhooks.models import WebhookDelivery
+from studio.webhooks.services import team_webhook_secret
+from videos.models import Video
 
 log = logging.getLogger(__name__)
 State = WebhookDelivery.State
@@ -104,7 +109,9 @@ def _enqueue(**fields) -> WebhookDelivery:
 
 
 def _send_task(delivery_id: int) -> None:
-    async_task("videos.tasks.send_callback", delivery_id, task_name=f"callback {delivery_id}")
+    async_task(
+        "studio.webhooks.tasks.send_callback", delivery_id, task_name=f"callback {delivery_id}"
+    )
 
 
 def callbacks_due() -> int:
@@ -123,8 +130,6 @@ def callbacks_due() -> int:
 
 def team_signing_secrets(team: Team) -> list[str]:
     """The secrets that sign now: the current one, and for a day after a rotation the old."""
-    from videos.services import team_webhook_secret
-
     current = team_webhook_secret(team=team)
     rotated = team.webhook_rotated_at
     if team.webhook_secret_previous and rotated and timezone.now() - rotated < timedelta(days=1):

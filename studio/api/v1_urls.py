@@ -3,7 +3,7 @@ written against useapi.net use either; an unknown path is a JSON 404, never an H
 
 from django.urls import path, re_path
 
-from videos import api
+from studio.api import endpoints as api
 
 
 def both(route: str, view, name: str):

@@ -7,7 +7,7 @@ Two characters pass for text in Python but not in the layers under it:
 
 JSON bodies are checked as they are parsed (`json_problem`: the API, MiniMax's callbacks). The
 request line, query string and headers of every request are checked by
-videos.middleware.TextGuardMiddleware, and its Content-Type by `content_type_problem`, there
+studio.middleware.TextGuardMiddleware, and its Content-Type by `content_type_problem`, there
 and in studio/wsgi.py (Django fails on some charsets before any middleware runs). Form fields
 need nothing more: Django decodes form bodies as UTF-8, which never yields a surrogate (any
 other charset is refused), and its CharField refuses NUL with a field error.

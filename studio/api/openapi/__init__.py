@@ -8,15 +8,15 @@ that does not match it fails the suite; change both together.
 
 from django.conf import settings
 
-from videos.openapi.build import RETRY_AFTER, answer, ref
-from videos.openapi.paths import (
+from studio.api.openapi.build import RETRY_AFTER, answer, ref
+from studio.api.openapi.paths import (
     accounts_paths,
     files_paths,
     other_paths,
     scheduler_paths,
     videos_paths,
 )
-from videos.openapi.schemas import schemas
+from studio.api.openapi.schemas import schemas
 
 DESCRIPTION = """\
 useapi.net's MiniMax API (https://useapi.net/docs/api-minimax-v1), served by the studio for its \

@@ -2,8 +2,7 @@
 
 from django.conf import settings
 
-from videos.models import ProviderAccount
-from videos.openapi.build import (
+from studio.api.openapi.build import (
     FILE_ID_PATTERN,
     STATUS_CODES,
     STATUS_LABELS,
@@ -16,6 +15,7 @@ from videos.openapi.build import (
     status_info,
     string,
 )
+from videos.models import ProviderAccount
 from videos.providers.catalog import MODELS
 
 

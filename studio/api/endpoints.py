@@ -23,9 +23,11 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from videos import access, records, selectors, services, textguard
-from videos.access import ApiCaller
-from videos.forms import (
+from studio.api import access as api_access
+from studio.api import records
+from studio.api import services as api_services
+from studio.api.access import ApiCaller
+from studio.api.forms import (
     ApiAccountForm,
     ApiCancelForm,
     ApiFileListForm,
@@ -33,9 +35,11 @@ from videos.forms import (
     ApiListForm,
     ApiVideoForm,
 )
+from studio.api.openapi import openapi_document
+from studio.lib import textguard
+from videos import access, selectors, services
 from videos.images import BUSY_RETRY_SECONDS, ImageBusy, ImageRejected, clean_image
 from videos.models import Video
-from videos.openapi import openapi_document
 from videos.streaming import serve_file
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
@@ -69,10 +73,10 @@ def api_view(*methods: str, admin: bool = False):
                 answer = error(405, f"Use {' or '.join(methods)} on {request.path}.")
                 answer["Allow"] = ", ".join(methods)
                 return answer
-            caller = access.api_caller(request.headers.get("Authorization", ""))
+            caller = api_access.api_caller(request.headers.get("Authorization", ""))
             if caller is None:
                 return error(401, "Unauthorized")
-            check = services.api_token_use(token=caller.token)
+            check = api_services.api_token_use(token=caller.token)
             if not check.allowed:
                 answer = error(
                     429,
@@ -480,7 +484,7 @@ def media(request, token: str):
     if request.method not in ("GET", "HEAD"):
         return error(405, "Use GET on a file link.")
     found = records.read_link(token)
-    caller = access.api_caller(request.headers.get("Authorization", ""))
+    caller = api_access.api_caller(request.headers.get("Authorization", ""))
     if found is None and caller is not None:
         found = records.read_link(token, max_age=None)  # an expired link, with the token
     if found is None:

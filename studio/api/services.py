@@ -1,0 +1,63 @@
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F
+from django.utils import timezone
+
+from studio.api.models import ApiToken
+from studio.lib.errors import ServiceError
+from studio.lib.tokens import token_hash
+from studio.teams.models import Membership, Team
+
+
+def api_token_create(*, user: AbstractBaseUser, team: Team, name: str) -> tuple[ApiToken, str]:
+    """A new personal token acting for `user` in `team`. Returns the token in clear: only its
+    hash is kept, so it can be shown this once."""
+    if not Membership.objects.filter(user=user, team=team).exists():
+        raise ServiceError(f"{user.get_username()} is not in {team.name}.")
+    name = name.strip() or "API token"
+    raw = "st_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, team=team, name=name[:100], token_hash=token_hash(raw), prefix=raw[:10]
+    )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+
+
+@dataclass
+class RateCheck:
+    allowed: bool
+    retry_after: int = 0
+
+
+def api_token_use(*, token: ApiToken) -> RateCheck:
+    """Records a request on the token (last use, and the rate limit's fixed-window count).
+
+    Counting is one conditional UPDATE per request: a read-then-write would let two requests
+    at the same moment both take the window's last place.
+    """
+    window_seconds = settings.API_RATE_WINDOW_SECONDS
+    now = timezone.now()
+    window = int(now.timestamp() // window_seconds)
+    mine = ApiToken.objects.filter(pk=token.pk)
+    counted = mine.filter(rate_window=window).update(
+        rate_count=F("rate_count") + 1, last_used_at=now
+    ) or mine.exclude(rate_window=window).update(rate_window=window, rate_count=1, last_used_at=now)
+    if not counted:  # another request opened the window between our two statements
+        mine.update(rate_count=F("rate_count") + 1, last_used_at=now)
+    count = mine.values_list("rate_count", flat=True).first() or 0
+    if count <= settings.API_RATE_LIMIT:
+        return RateCheck(True)
+    return RateCheck(False, retry_after=int((window + 1) * window_seconds - now.timestamp()) + 1)
+
+
+def api_tokens_revoke_for(membership: Membership) -> None:
+    """The member_leaving hook (studio.teams.hooks): revokes the member's tokens for the team."""
+    ApiToken.objects.filter(
+        user_id=membership.user_id, team_id=membership.team_id, revoked_at=None
+    ).update(revoked_at=timezone.now())

@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from studio.teams.models import Invite, Membership, Team
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "api_strict", "created_at"]
+    inlines = [MembershipInline]
+    # The signing secrets are shown to the team's admins on its Webhooks page, not here.
+    exclude = ["webhook_secret", "webhook_secret_previous"]
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    list_display = ["label", "team", "role", "created_at", "expires_at", "accepted_at"]
+    exclude = ["token_hash"]
