@@ -1,0 +1,60 @@
+"""Writes. Views and tasks call these; nothing else changes a video, an image or an account.
+
+Slot accounting is derived, not counted: an account's busy slots are its running videos.
+Every state change is a conditional UPDATE, so a worker that lost its claim (the video was
+cancelled, or taken back after it went quiet) cannot overwrite the winner.
+
+One module per concern: submit (the one path for UI and API), videos, images, accounts,
+dispatch, bootstrap. The names are re-exported here, so callers write `services.video_submit`.
+"""
+
+from studio.lib.errors import ServiceError
+from videos.services.accounts import (
+    ConnectionTest,
+    account_create,
+    account_delete,
+    account_ensure_local,
+    account_ensure_local_for,
+    account_resume,
+    account_test,
+    account_update,
+)
+from videos.services.bootstrap import Bootstrap, studio_bootstrap
+from videos.services.dispatch import (
+    DISPATCH_FLAG,
+    DISPATCH_FLAG_SECONDS,
+    dispatch_request,
+    dispatch_started,
+    schedules_ensure,
+)
+from videos.services.errors import QueueFull, Refused
+from videos.services.images import image_delete, image_store
+from videos.services.submit import video_submit
+from videos.services.videos import video_cancel, video_delete, video_untrack
+
+__all__ = [
+    "DISPATCH_FLAG",
+    "DISPATCH_FLAG_SECONDS",
+    "Bootstrap",
+    "ConnectionTest",
+    "QueueFull",
+    "Refused",
+    "ServiceError",
+    "account_create",
+    "account_delete",
+    "account_ensure_local",
+    "account_ensure_local_for",
+    "account_resume",
+    "account_test",
+    "account_update",
+    "dispatch_request",
+    "dispatch_started",
+    "image_delete",
+    "image_store",
+    "schedules_ensure",
+    "studio_bootstrap",
+    "video_cancel",
+    "video_delete",
+    "video_submit",
+    "video_untrack",
+]

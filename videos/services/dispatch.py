@@ -1,0 +1,58 @@
+"""Asking workers to hand queued videos to free slots, and the periodic dispatch."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task
+
+from videos.models import SchedulerLease
+
+DISPATCH_FLAG = "dispatch"
+
+
+# A flag older than this is presumed lost (its task died before starting) and is replaced.
+DISPATCH_FLAG_SECONDS = 30
+
+
+def dispatch_request(*, reason: str) -> None:
+    """Asks a worker to hand queued videos to free slots; call inside the writing transaction.
+
+    A burst of submits (a script creating 100 videos) shares one dispatch task instead of
+    queueing 100 in front of everything else. While a requested dispatch has not started, later
+    requests only touch its flag row. On PostgreSQL that UPDATE holds the row lock until the
+    caller commits, and the dispatch clears the flag (waiting on that lock) before it reads the
+    queue, so it cannot miss the caller's video; SQLite serialises the two anyway.
+    """
+    now = timezone.now()
+    SchedulerLease.objects.get_or_create(name=DISPATCH_FLAG, defaults={"expires_at": now})
+    fresh = now - timedelta(seconds=DISPATCH_FLAG_SECONDS)
+    if SchedulerLease.objects.filter(
+        name=DISPATCH_FLAG, owner="pending", expires_at__gt=fresh
+    ).update(owner="pending"):
+        return
+    SchedulerLease.objects.filter(name=DISPATCH_FLAG).update(owner="pending", expires_at=now)
+    async_task("videos.tasks.dispatch", task_name=reason[:100])
+
+
+def dispatch_started() -> None:
+    """The dispatch task's first step: from now on, new requests need a new task."""
+    SchedulerLease.objects.filter(name=DISPATCH_FLAG).update(owner="")
+
+
+DISPATCH_SCHEDULE = "studio: dispatch and take back stale videos"
+
+
+def schedules_ensure() -> None:
+    """The safety-net schedule (also made by migration 0002): each minute, dispatch and take back
+    videos from dead workers. Submissions and finished videos dispatch at once; this catches a
+    worker killed mid-render, or a backlog left by a restart."""
+    Schedule.objects.update_or_create(
+        name=DISPATCH_SCHEDULE,
+        defaults={
+            "func": "videos.tasks.dispatch",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )

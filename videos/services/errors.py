@@ -1,0 +1,18 @@
+"""The refusals particular to submitting a video (ServiceError is in studio.lib.errors)."""
+
+from studio.lib.errors import ServiceError
+
+
+class QueueFull(ServiceError):
+    """No room for another video now (HTTP 429): a queue limit, or in strict mode every
+    account's slots. `running` are the videos in the way; `upstream` is set when the upstream
+    itself said "too many" (useapi.net's second 429 flavour)."""
+
+    def __init__(self, message: str, *, running: list | None = None, upstream: str = ""):
+        super().__init__(message)
+        self.running = running or []
+        self.upstream = upstream
+
+
+class Refused(ServiceError):
+    """The upstream refused the prompt for moderation (HTTP 422); nothing was kept."""

@@ -1,0 +1,41 @@
+"""Writes about one video after it was submitted: cancel, delete, untrack."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from studio.lib.errors import ServiceError
+from videos.models import Video
+from videos.services.dispatch import dispatch_request
+
+
+def video_cancel(*, video: Video, by: AbstractBaseUser) -> bool:
+    """Stops a video that has not finished. A running render notices at its next progress report."""
+    done = Video.objects.filter(pk=video.pk, status__in=Video.ACTIVE).update(
+        status=Video.Status.CANCELLED,
+        message=f"Cancelled by {by.get_username()}",
+        finished_at=timezone.now(),
+    )
+    if done:
+        dispatch_request(reason=f"dispatch after cancelling {video.pk}")
+    return bool(done)
+
+
+def video_delete(*, video: Video) -> None:
+    if not video.is_final:
+        raise ServiceError("Cancel the video before deleting it.")
+    names = [f.name for f in (video.file, video.poster) if f]
+    with transaction.atomic():
+        Video.objects.filter(pk=video.pk).delete()
+        transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
+
+
+def video_untrack(*, video: Video) -> bool:
+    """DELETE scheduler/{id}: the API stops tracking a running video, so no callback is sent
+    for it; the video itself carries on. False if it was not being tracked."""
+    return bool(
+        Video.objects.filter(pk=video.pk, tracked=True, status__in=Video.ACTIVE).update(
+            tracked=False, reply_state=""
+        )
+    )
