@@ -31,9 +31,13 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from studio.embedded import fresh_secrets  # noqa: E402
+
 SQLITE = ROOT / "var" / "bench-scheduler.sqlite3"
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{SQLITE}")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+# A scratch database per run, so secrets of its own (`./run` keeps the checkout's in var/).
+os.environ.update({k: v for k, v in fresh_secrets().items() if k not in os.environ})
 MEDIA = Path(tempfile.mkdtemp(prefix="bench-scheduler-media-"))
 os.environ["MEDIA_ROOT"] = str(MEDIA)
 
@@ -144,7 +148,11 @@ def run_studio(args, emu, run: int, *, callbacks: bool) -> dict:
     started = time.time()
     try:
         for n in range(args.videos):
-            services.video_submit(team=team, user=users[n % 3], prompt=f"Run {run} video {n}")
+            services.video_submit(
+                team=team,
+                user=users[n % 3],
+                submission=services.Submission(prompt=f"Run {run} video {n}"),
+            )
         deadline = time.monotonic() + args.videos * args.seconds + 300
         while Video.objects.filter(team=team).exclude(status__in=Video.FINAL).exists():
             if time.monotonic() > deadline:
@@ -153,7 +161,7 @@ def run_studio(args, emu, run: int, *, callbacks: bool) -> dict:
     finally:
         procs.stop()
     after = emu.stats()
-    videos = list(Video.objects.filter(team=team))
+    videos = list(Video.objects.filter(team=team).select_related("attempt"))
     keys = {f"run{run}-key{i}" for i in range(args.accounts)}
     tasks = [t for t in after["tasks"] if t["key"] in keys]
     done = [v for v in videos if v.status == "completed"]
@@ -284,7 +292,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from videos.emulator import Emulator, EmulatorConfig
+    from tests.emulator import Emulator, EmulatorConfig
 
     call_command("migrate", verbosity=0)
     scale = UPSTREAM_SECONDS / args.seconds

@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from studio.embedded import fresh_secrets  # noqa: E402
 from tests import pgcluster  # noqa: E402
 from tests.conftest import wait_for  # noqa: E402
 
@@ -63,6 +64,7 @@ def main() -> None:
     port = _free_port()
     env = {
         **os.environ,
+        **fresh_secrets(),  # a scratch database, so secrets of its own
         "STUDIO_DATA_DIR": str(scratch),
         "MEDIA_ROOT": str(scratch / "media"),
         "WORKER_STATE_DIR": str(scratch / "workers"),
@@ -165,7 +167,7 @@ class Monitor:
         from videos.models import Video
 
         try:
-            rows = list(Video.objects.values_list("id", "attempts", "status", "percent"))
+            rows = list(Video.objects.values_list("id", "attempt_id", "status", "percent"))
         except DatabaseError:
             connection.close()  # the database is restarting: a stall if it lasts
             rows = None

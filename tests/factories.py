@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from studio.teams.models import Membership, Team
-from videos.models import ProviderAccount, Video
+from videos.models import Attempt, ProviderAccount, Video
 from videos.services import account_ensure_local
 
 PASSWORD = "correct horse battery staple"
@@ -30,9 +30,24 @@ def add_member(team: Team, user, *, role: str = Membership.Role.MEMBER) -> Membe
     return Membership.objects.create(team=team, user=user, role=role)
 
 
+# Fields of a video's current try: given to make_video, they go on its Attempt.
+# What only an Attempt has; a name both have (error, created_at) is the video's, what the team sees.
+ATTEMPT_FIELDS = (
+    {f.name for f in Attempt._meta.get_fields() if f.concrete}
+    - {f.name for f in Video._meta.get_fields() if f.concrete}
+    - {"id", "video"}
+)
+
+
 def make_video(team: Team, author, **fields) -> Video:
+    """A video; `account=` or any other Attempt field gives it a current attempt (a claim)."""
     fields.setdefault("prompt", "A lighthouse at dusk, waves rolling in")
-    return Video.objects.create(team=team, author=author, **fields)
+    tried = {name: fields.pop(name) for name in list(fields) if name in ATTEMPT_FIELDS}
+    video = Video.objects.create(team=team, author=author, **fields)
+    if tried:
+        video.attempt = Attempt.objects.create(video=video, **tried)
+        video.save(update_fields=["attempt"])
+    return video
 
 
 def image_bytes(

@@ -12,7 +12,7 @@ from videos.models import PromptImage, ProviderAccount, Video
 
 def get_video_for_member(membership: Membership, video_id: int) -> Video:
     try:
-        return Video.objects.select_related("author", "account", "image").get(
+        return Video.objects.select_related("author", "attempt__account", "image").get(
             pk=video_id, team_id=membership.team_id
         )
     except Video.DoesNotExist:

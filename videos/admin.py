@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from videos.models import PromptImage, ProviderAccount, Video
+from videos.models import Attempt, PromptImage, ProviderAccount, Video
 
 
 @admin.register(ProviderAccount)
@@ -11,12 +11,26 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     exclude = ["credentials"]
 
 
+class AttemptInline(admin.TabularInline):
+    model = Attempt
+    fk_name = "video"
+    extra = 0
+    can_delete = False
+    fields = ["number", "account", "outcome", "upstream_id", "created_at", "finished_at", "error"]
+    readonly_fields = fields
+    # The callback token is a secret in a URL MiniMax calls: not shown.
+
+
 @admin.register(Video)
 class VideoAdmin(admin.ModelAdmin):
     list_display = ["id", "team", "author", "status", "percent", "account", "created_at"]
     list_filter = ["status", "team"]
-    raw_id_fields = ["author", "image", "last_image", "account", "requested_account"]
+    raw_id_fields = ["author", "image", "last_image", "attempt", "requested_account"]
     search_fields = ["prompt"]
+    inlines = [AttemptInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("attempt__account")
 
 
 @admin.register(PromptImage)

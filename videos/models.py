@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from studio.lib.fields import EncryptedTextField
 from studio.teams.models import Team
@@ -66,8 +67,6 @@ class ProviderAccount(models.Model):
 
     @property
     def is_paused(self) -> bool:
-        from django.utils import timezone
-
         return self.paused_until is not None and self.paused_until > timezone.now()
 
 
@@ -103,6 +102,20 @@ class SchedulerLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.owner or 'nobody'} until {self.expires_at}"
+
+
+class DispatchFlag(models.Model):
+    """A dispatch task was requested and has not started yet (videos.services.dispatch).
+
+    One row per flag name. `pending` is set by a request and cleared by the dispatch task as it
+    starts; `requested_at` tells a flag whose task died before starting from a live one."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    pending = models.BooleanField(default=False)
+    requested_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'pending' if self.pending else 'idle'} since {self.requested_at}"
 
 
 def _upload_name(prefix: str, ext: str) -> str:
@@ -150,16 +163,15 @@ class Video(models.Model):
     RUNNING = (Status.SUBMITTING, Status.PENDING, Status.PROCESSING)
     ACTIVE = (Status.QUEUED, *RUNNING)
     FINAL = (Status.COMPLETED, Status.FAILED, Status.MODERATED, Status.CANCELLED)
-    # useapi.net's numeric codes (reference/useapi-minimax.md §5); cancelled has none there.
-    USEAPI_CODES = {
-        Status.QUEUED: 11,
-        Status.SUBMITTING: 0,
-        Status.PENDING: 0,
-        Status.PROCESSING: 1,
-        Status.COMPLETED: 2,
-        Status.FAILED: 3,
-        Status.MODERATED: 5,
-    }
+
+    class ReplyState(models.TextChoices):
+        NONE = "", "No callback"
+        # One is owed when the video ends.
+        WAITING = "waiting", "Owed when it ends"
+        # The final callback was queued; never twice.
+        SENT = "sent", "Sent"
+        # A strict-mode create still deciding whether it is kept; nothing is owed yet.
+        HOLD = "hold", "On hold"
 
     team = models.ForeignKey(Team, models.CASCADE, related_name="videos")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
@@ -175,8 +187,11 @@ class Video(models.Model):
     resolution = models.CharField(max_length=10, blank=True, default="")
     requested_duration = models.PositiveSmallIntegerField(null=True, blank=True)
 
-    account = models.ForeignKey(
-        ProviderAccount, models.SET_NULL, null=True, blank=True, related_name="videos"
+    # The try under way, or the last one of a video that ended; None while queued (a video put
+    # back in the queue has no account until it is claimed again). Its account, upstream id and
+    # polling state live on the Attempt.
+    attempt = models.OneToOneField(
+        "Attempt", models.SET_NULL, null=True, blank=True, related_name="current_of"
     )
     # The API's `account`: only this account may take the video.
     requested_account = models.ForeignKey(
@@ -186,12 +201,12 @@ class Video(models.Model):
     max_jobs = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
-    # The API's replyUrl and replyRef. reply_state: "" (no callback), "waiting" (one is owed
-    # when the video ends), "sent" (the final callback was queued; never twice), "hold" (a
-    # strict-mode create still deciding whether it is kept; nothing is owed yet).
+    # The API's replyUrl and replyRef; reply_state says whether a callback is owed (ReplyState).
     reply_url = models.CharField(max_length=1024, blank=True, default="")
     reply_ref = models.CharField(max_length=1024, blank=True, default="")
-    reply_state = models.CharField(max_length=8, blank=True, default="")
+    reply_state = models.CharField(
+        max_length=8, blank=True, default=ReplyState.NONE, choices=ReplyState.choices
+    )
     # The last progress callback's "status percent", so an unchanged state is not sent again.
     reply_progress = models.CharField(max_length=24, blank=True, default="")
     # Made through the API: GET scheduler/ lists it until it ends or is untracked.
@@ -201,11 +216,7 @@ class Video(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     percent = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=200, blank=True, default="")
-    upstream_id = models.CharField(max_length=100, blank=True, default="")
     error = models.TextField(blank=True, default="")
-    # Bumped on every claim: the claim's token. A worker acts only while the row still carries
-    # the attempt it claimed, so one that lost its claim cannot overwrite the winner.
-    attempts = models.PositiveSmallIntegerField(default=0)
     # Failures that count towards MAX_VIDEO_ATTEMPTS: what the upstream or the renderer said
     # about this video. A dead worker, a database outage, waiting for a rate limit or a paused
     # account do not count.
@@ -213,19 +224,8 @@ class Video(models.Model):
     # Workers that died holding this video (killed, OOM, cluster restarted). Not a failure of
     # the video; only a video that keeps killing its workers is failed, at MAX_WORKER_LOSSES.
     worker_losses = models.PositiveSmallIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Not before this time may the video be dispatched again (backoff after an error).
     retry_at = models.DateTimeField(null=True, blank=True)
-    # Remote providers: the secret in this attempt's callback URL, and when to poll next.
-    callback_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    # When MiniMax's callback challenge for this attempt arrived: proof the create reached it.
-    upstream_seen_at = models.DateTimeField(null=True, blank=True)
-    next_poll_at = models.DateTimeField(null=True, blank=True)
-    poll_failures = models.PositiveSmallIntegerField(default=0)
-    # Set when the upstream reports the video final: from then on it no longer holds a slot.
-    upstream_finished_at = models.DateTimeField(null=True, blank=True)
-    upstream_file = models.CharField(max_length=100, blank=True, default="")
-    fetch_failures = models.PositiveSmallIntegerField(default=0)
 
     file = models.FileField(upload_to=video_upload_to, max_length=255, blank=True)
     poster = models.FileField(upload_to=video_upload_to, max_length=255, blank=True)
@@ -246,9 +246,6 @@ class Video(models.Model):
             # Not a partial index: SQLite uses one only when the query repeats its condition
             # word for word, and without it walks the team's whole history (measured, bench/).
             models.Index(fields=["team", "status", "id"], name="video_team_status"),
-            models.Index(fields=["account", "status"], name="video_account_status"),
-            # The scheduler loop looks for remote videos due a poll several times a second.
-            models.Index(fields=["next_poll_at"], name="video_next_poll"),
             # Which teams have queued work, across all teams, several times a second.
             models.Index(fields=["status", "team"], name="video_status_team"),
             # The callback sweep looks for videos owed a callback on every scheduler tick.
@@ -267,6 +264,89 @@ class Video(models.Model):
         seconds = round(self.duration or 0)
         return f"{seconds // 60}:{seconds % 60:02d}"
 
+    # Read-only views of the current attempt, for the pages and the API. Queries filter on
+    # attempt__account / attempt__upstream_id; select_related("attempt__account") avoids a
+    # query per video.
     @property
-    def useapi_status(self) -> int | None:
-        return self.USEAPI_CODES.get(self.status)
+    def account(self) -> ProviderAccount | None:
+        return self.attempt.account if self.attempt_id else None
+
+    @property
+    def account_id(self) -> int | None:
+        return self.attempt.account_id if self.attempt_id else None
+
+    @property
+    def upstream_id(self) -> str:
+        return self.attempt.upstream_id if self.attempt_id else ""
+
+
+class Attempt(models.Model):
+    """One try of a video on an account: from the claim to its outcome.
+
+    A claim creates the row and points Video.attempt at it; the row's id is the claim's token.
+    Every write by whoever holds the claim is conditional on the video still pointing at this
+    attempt (and being in the expected status), so a worker whose claim was lost (cancelled,
+    taken back, reclaimed) changes nothing. The rows of earlier tries stay as the video's history.
+    """
+
+    class Outcome(models.TextChoices):
+        RUNNING = "", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        MODERATED = "moderated", "Moderated"
+        CANCELLED = "cancelled", "Cancelled"
+        # Failed in a way that counts towards MAX_VIDEO_ATTEMPTS; the video was queued again.
+        RETRIED = "retried", "Failed, retried"
+        # Put back through no fault of the video (rate limit, paused or disabled account, a
+        # worker that died, a create that never arrived); costs no try.
+        REQUEUED = "requeued", "Put back in the queue"
+
+    video = models.ForeignKey(Video, models.CASCADE, related_name="attempts")
+    account = models.ForeignKey(
+        ProviderAccount, models.SET_NULL, null=True, blank=True, related_name="attempts"
+    )
+    # Which try of the video this is (1, 2, ...), for its history.
+    number = models.PositiveSmallIntegerField(default=1)
+    upstream_id = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)  # the claim
+    # When the upstream accepted the create, or a worker took up the local render.
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Remote providers: when to poll next, and how often polling and downloading failed.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_failures = models.PositiveSmallIntegerField(default=0)
+    fetch_failures = models.PositiveSmallIntegerField(default=0)
+    upstream_file = models.CharField(max_length=100, blank=True, default="")
+    # When MiniMax's callback challenge for this attempt arrived: proof the create reached it.
+    upstream_seen_at = models.DateTimeField(null=True, blank=True)
+    # Set when the upstream reports the video final: from then on it no longer holds a slot.
+    upstream_finished_at = models.DateTimeField(null=True, blank=True)
+    # The secret in this attempt's MiniMax callback URL.
+    callback_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    outcome = models.CharField(
+        max_length=10, blank=True, default=Outcome.RUNNING, choices=Outcome.choices
+    )
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [
+            # The scheduler loop looks for remote attempts due a poll several times a second.
+            models.Index(fields=["next_poll_at"], name="attempt_next_poll"),
+            # Busy slots: an account's current attempts whose upstream has not finished.
+            models.Index(fields=["account", "upstream_finished_at"], name="attempt_account_busy"),
+            models.Index(fields=["video", "-id"], name="attempt_video_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of video {self.video_id} ({self.outcome or 'running'})"
+
+    @property
+    def reached_upstream(self) -> bool:
+        """Derived, not stored: an upstream task id, or MiniMax's callback challenge."""
+        return bool(self.upstream_id) or self.upstream_seen_at is not None
+
+    @property
+    def took(self):
+        end = self.finished_at
+        return end - self.created_at if end else None

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from studio.teams.models import Team
-from videos.models import PromptImage, ProviderAccount, UpstreamCall, Video
+from videos.models import Attempt, PromptImage, ProviderAccount, UpstreamCall, Video
 
 
 @dataclass
@@ -27,7 +27,9 @@ def gallery_page(*, team: Team, before: int | None = None, size: int = 24) -> Ga
     Keyset pagination (id < cursor) on the (team, -id) index: the cost of a page does not grow
     with the team's history, unlike OFFSET, which reads and throws away every earlier row.
     """
-    qs = Video.objects.filter(team=team).select_related("author", "account").order_by("-id")
+    qs = (
+        Video.objects.filter(team=team).select_related("author", "attempt__account").order_by("-id")
+    )
     if before is not None:
         qs = qs.filter(id__lt=before)
     rows = list(qs[: size + 1])
@@ -51,6 +53,12 @@ def annotate_queue_positions(*, team: Team, videos: list[Video]) -> None:
         video.queue_position = bisect_right(ahead, video.id)
 
 
+def video_attempts(*, video: Video) -> list[Attempt]:
+    """The video's tries, first to last, with their accounts: its history on the detail page
+    ("account A: rate limited; account B: completed in 2 min 14 s")."""
+    return list(video.attempts.select_related("account").order_by("number", "id"))
+
+
 def video_with_position(*, video: Video) -> Video:
     annotate_queue_positions(team=video.team, videos=[video])
     return video
@@ -61,8 +69,11 @@ def team_accounts(*, team: Team) -> list[ProviderAccount]:
         ProviderAccount.objects.filter(team=team)
         .annotate(
             running=Count(
-                "videos",
-                filter=Q(videos__status__in=Video.RUNNING, videos__upstream_finished_at=None),
+                "attempts",
+                filter=Q(
+                    attempts__current_of__status__in=Video.RUNNING,
+                    attempts__upstream_finished_at=None,
+                ),
             )
         )
         .order_by("name")
@@ -88,8 +99,8 @@ def account_slots(*, team: Team) -> tuple[list[AccountSlots], int]:
     running: dict[int, list[Video]] = {a.pk: [] for a in accounts}
     for video in sorted(
         active_videos(
-            Video.objects.filter(team=team, upstream_finished_at=None).select_related(
-                "author", "account"
+            Video.objects.filter(team=team, attempt__upstream_finished_at=None).select_related(
+                "author", "attempt__account"
             ),
             statuses=Video.RUNNING,
         ),
@@ -125,11 +136,11 @@ def video_list(
     """GET videos/: newest first, keyset-paged like the gallery."""
     qs = (
         Video.objects.filter(team=team)
-        .select_related("account", "image", "last_image")
+        .select_related("attempt__account", "image", "last_image")
         .order_by("-id")
     )
     if account is not None:
-        qs = qs.filter(account=account)
+        qs = qs.filter(attempt__account=account)
     if before is not None:
         qs = qs.filter(id__lt=before)
     rows = list(qs[: limit + 1])
@@ -146,13 +157,15 @@ def image_list(*, team: Team, before: int | None, limit: int) -> list[PromptImag
 
 def account_running(*, account: ProviderAccount) -> int:
     return Video.objects.filter(
-        account=account, status__in=Video.RUNNING, upstream_finished_at=None
+        attempt__account=account, status__in=Video.RUNNING, attempt__upstream_finished_at=None
     ).count()
 
 
 def tracked_videos(*, team: Team) -> list[Video]:
     """GET scheduler/: the API's videos that have not ended and are still tracked."""
-    videos = active_videos(Video.objects.filter(team=team, tracked=True).select_related("account"))
+    videos = active_videos(
+        Video.objects.filter(team=team, tracked=True).select_related("attempt__account")
+    )
     return sorted(videos, key=lambda v: v.pk)
 
 

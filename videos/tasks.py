@@ -12,6 +12,7 @@ def dispatch() -> list[int]:
 
 
 def run_video(video_id: int, attempt: int) -> None:
+    # `attempt` is the Attempt's id, the claim's token (videos.scheduler.claims.video_claim).
     scheduler.video_run(video_id=video_id, attempt=attempt)
 
 

@@ -42,6 +42,7 @@ from django_q.models import OrmQ
 from django_q.signing import BadSignature, SignedPackage
 from django_q.status import Stat
 
+from studio import conf
 from videos import scheduler, services
 from videos.scheduler import DB_OUTAGE
 
@@ -252,6 +253,6 @@ def workers_watch() -> int:
     quiet (on any host), and asks for a dispatch when queued work could start but has not, as
     after a dispatch task was lost with a killed cluster. Returns how many were taken back."""
     taken = scheduler.videos_reap()
-    if taken or scheduler.work_waiting(older_than=settings.WORKER_WATCH_SECONDS):
+    if taken or scheduler.work_waiting(older_than=conf.WORKER_WATCH_SECONDS):
         services.dispatch_request(reason="supervisor: queued work waits")
     return taken
