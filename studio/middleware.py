@@ -4,7 +4,7 @@ cookie is looked up in the database, the query string feeds lookups), naming whe
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
-from studio.api.endpoints import error
+from studio.api.errors import error
 from studio.lib import textguard
 
 

@@ -1,11 +1,11 @@
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
 from django.utils import timezone
 
+from studio import conf
 from studio.api.models import ApiToken
 from studio.lib.errors import ServiceError
 from studio.lib.tokens import token_hash
@@ -41,7 +41,7 @@ def api_token_use(*, token: ApiToken) -> RateCheck:
     Counting is one conditional UPDATE per request: a read-then-write would let two requests
     at the same moment both take the window's last place.
     """
-    window_seconds = settings.API_RATE_WINDOW_SECONDS
+    window_seconds = conf.API_RATE_WINDOW_SECONDS
     now = timezone.now()
     window = int(now.timestamp() // window_seconds)
     mine = ApiToken.objects.filter(pk=token.pk)
@@ -51,7 +51,7 @@ def api_token_use(*, token: ApiToken) -> RateCheck:
     if not counted:  # another request opened the window between our two statements
         mine.update(rate_count=F("rate_count") + 1, last_used_at=now)
     count = mine.values_list("rate_count", flat=True).first() or 0
-    if count <= settings.API_RATE_LIMIT:
+    if count <= conf.API_RATE_LIMIT:
         return RateCheck(True)
     return RateCheck(False, retry_after=int((window + 1) * window_seconds - now.timestamp()) + 1)
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -6,6 +5,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from studio import conf
 from studio.api import access, selectors, services
 from studio.api.forms import (
     ApiTokenForm,
@@ -17,16 +17,17 @@ from studio.teams.access import require_membership
 @login_required
 def api_tokens(request):
     membership = require_membership(request)
-    return render(request, "videos/api_tokens.html", _tokens_context(request, membership))
+    return render(request, "api/api_tokens.html", _tokens_context(request, membership))
 
 
 def _tokens_context(request, membership, **extra) -> dict:
-    base = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+    base = conf.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
     return {
         "tokens": selectors.user_api_tokens(user=request.user, team=membership.team),
         "form": ApiTokenForm(),
         "api_base": f"{base}/v1/minimax/",
         "openapi_url": base + reverse("api_openapi"),
+        "nav": "api",
         **extra,
     }
 
@@ -39,12 +40,12 @@ def api_token_create(request):
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         context = _tokens_context(request, membership, form=form)
-        return render(request, "videos/api_tokens.html", context, status=400)
+        return render(request, "api/api_tokens.html", context, status=400)
     token, raw = services.api_token_create(
         user=request.user, team=membership.team, name=form.cleaned_data["name"]
     )
     context = _tokens_context(request, membership, new_token=token, raw_token=raw)
-    return render(request, "videos/api_tokens.html", context)
+    return render(request, "api/api_tokens.html", context)
 
 
 @require_POST

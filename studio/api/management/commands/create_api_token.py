@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from studio.api import services
 from studio.teams.models import Membership
-from videos import services
 
 
 class Command(BaseCommand):

@@ -1,0 +1,144 @@
+"""Every answer of /v1/ that is not a success: `{"error": "...", "code": N}`, with a message that
+says what to fix and names the field it is about. Installed on the NinjaAPI by studio/api/api.py;
+routers raise, these handlers answer."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from studio import conf
+from studio.api.links import account_ref
+from studio.api.schemas import running_out, status_info
+from studio.lib.errors import ServiceError
+from videos import services
+from videos.images import BUSY_RETRY_SECONDS, ImageBusy, ImageRejected
+
+# The statusInfo codes of the seed's 422 (moderated) and upstream-429 examples.
+MODERATED, QUEUE_FULL = 1500001, 1500006
+# Where ninja says where a value came from; the API's messages name only the field.
+_SOURCES = {"body", "query", "path", "form", "header"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **headers: str):
+        super().__init__(message)
+        self.status, self.headers = status, headers
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def error(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra, "code": status}, status=status)
+
+
+def validation_message(errors: list[dict]) -> str:
+    """Every problem in one line, each naming the field it is about."""
+    problems = []
+    for problem in errors:
+        where = [str(part) for part in problem["loc"]]
+        while where and where[0] in _SOURCES:
+            where = where[1:]
+        message = "This field is required." if problem["type"] == "missing" else problem["msg"]
+        problems.append(" ".join([".".join(where), message]) if where else message)
+    return "; ".join(problems) or "The request is not valid."
+
+
+def _api_error(request: HttpRequest, exc: ApiError) -> JsonResponse:
+    answer = error(exc.status, str(exc))
+    for name, value in exc.headers.items():
+        answer[name.replace("_", "-")] = value
+    return answer
+
+
+def _validation(request: HttpRequest, exc: NinjaValidationError) -> JsonResponse:
+    return error(400, validation_message(exc.errors))
+
+
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> JsonResponse:
+    return error(401, "Unauthorized")
+
+
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> JsonResponse:
+    answer = error(
+        429,
+        f"Too many requests: a token may make {conf.API_RATE_LIMIT} requests "
+        f"every {conf.API_RATE_WINDOW_SECONDS} s. Try again in {exc.retry_after} s.",
+    )
+    answer["Retry-After"] = str(exc.retry_after)
+    return answer
+
+
+def _queue_full(request: HttpRequest, exc: services.QueueFull) -> JsonResponse:
+    if exc.upstream:  # useapi.net's second flavour: the upstream itself said "too many"
+        answer = error(429, str(exc), statusInfo=status_info(QUEUE_FULL, exc.upstream))
+    else:
+        running: dict[str, list] = {}
+        for video in exc.running:
+            running.setdefault(account_ref(video.account), []).append(
+                running_out(video).model_dump()
+            )
+        answer = error(429, str(exc), runningVideos=running)
+    answer["Retry-After"] = "10"
+    return answer
+
+
+def _refused(request: HttpRequest, exc: services.Refused) -> JsonResponse:
+    return error(422, str(exc), statusInfo=status_info(MODERATED, str(exc)))
+
+
+def _image_busy(request: HttpRequest, exc: ImageBusy) -> JsonResponse:
+    answer = error(503, str(exc))
+    answer["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return answer
+
+
+def _image_rejected(request: HttpRequest, exc: ImageRejected) -> JsonResponse:
+    return error(400, str(exc))
+
+
+def _service_error(request: HttpRequest, exc: ServiceError) -> JsonResponse:
+    return error(400, str(exc))
+
+
+def _django_validation(request: HttpRequest, exc: DjangoValidationError) -> JsonResponse:
+    return error(400, "; ".join(exc.messages))
+
+
+def _not_found(request: HttpRequest, exc: Http404) -> JsonResponse:
+    return error(404, str(exc) or "Not found.")
+
+
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> JsonResponse:
+    return error(403, str(exc) or "Only team admins can do that.")
+
+
+def _http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
+    return error(exc.status_code, str(exc))
+
+
+def install(api: NinjaAPI) -> None:
+    """The API's exception handlers, replacing ninja's (which answer {"detail": ...} and 422)."""
+    # Order matters only where one class derives from another: the most derived one wins.
+    for exc_class, handler in [
+        (ApiError, _api_error),
+        (NinjaValidationError, _validation),
+        (AuthenticationError, _unauthorized),
+        (HttpError, _http_error),
+        (RateLimited, _rate_limited),
+        (services.QueueFull, _queue_full),
+        (services.Refused, _refused),
+        (ImageBusy, _image_busy),
+        (ImageRejected, _image_rejected),
+        (ServiceError, _service_error),
+        (DjangoValidationError, _django_validation),
+        (Http404, _not_found),
+        (PermissionDenied, _forbidden),
+    ]:
+        api.add_exception_handler(exc_class, handler)
