@@ -1,10 +1,12 @@
 from django import forms
-from django.conf import settings
 
-from studio.lib.forms import MAX_ID, WholeNumberField
+from studio import conf
+from studio.lib.errors import ServiceError
+from studio.lib.forms import MAX_ID, WholeNumberField, add_service_error
 from videos.images import ImageRejected, clean_image
 from videos.models import ProviderAccount
-from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_options
+from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_choices
+from videos.services.submit import Submission, check_prompt
 
 
 def _clean_upload(upload):
@@ -24,39 +26,77 @@ class GalleryForm(forms.Form):
     before = WholeNumberField(required=False, min_value=1, max_value=MAX_ID)
 
 
+_IMAGE_TYPES = {"accept": "image/jpeg,image/png,image/webp"}
+
+
 class VideoForm(forms.Form):
+    # Not required here: clean_prompt words the refusal.
     prompt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Describe your shot…"}),
         required=False,
+        template_name="videos/fields/prompt.html",
+        help_text="Describe the shot: subject, action, setting, camera. Camera moves in brackets, "
+        "like [Pan left].",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "placeholder": "A red fox trots through fresh snow at dawn, low tracking shot "
+                "[Tracking shot]",
+                "data-counter": "prompt-count",
+            }
+        ),
     )
-    prompt_optimization = forms.BooleanField(required=False, initial=True)
-    image = forms.FileField(required=False)
-    last_image = forms.FileField(required=False)
+    prompt_optimization = forms.BooleanField(
+        required=False, initial=True, template_name="forms/toggle.html"
+    )
+    image = forms.FileField(
+        required=False,
+        label="First frame",
+        template_name="videos/fields/dropzone.html",
+        help_text="JPG, PNG or WebP, up to 20 MB and 25 MP (WebP 16 MP), short side at least "
+        "300 px, aspect between 2:5 and 5:2. Larger than 2560 px is scaled down.",
+        widget=forms.FileInput(attrs=_IMAGE_TYPES),
+    )
+    last_image = forms.FileField(
+        required=False,
+        label="Last frame",
+        template_name="videos/fields/last_frame.html",
+        widget=forms.FileInput(attrs=_IMAGE_TYPES),
+    )
     # Blank means "the account's default"; MiniMax accounts check the combination, the local
     # renderer ignores it.
-    model = forms.ChoiceField(choices=[("", "Default")] + [(m, m) for m in MODELS], required=False)
+    model = forms.ChoiceField(
+        choices=[("", "Default")] + [(m, m) for m in MODELS],
+        required=False,
+        template_name="videos/fields/option.html",
+        widget=forms.Select(attrs={"aria-describedby": "options-help"}),
+    )
     resolution = forms.ChoiceField(
-        choices=[("", "Default")] + [(r, r) for r in RESOLUTIONS], required=False
+        choices=[("", "Default")] + [(r, r) for r in RESOLUTIONS],
+        required=False,
+        template_name="videos/fields/option.html",
     )
     duration = forms.TypedChoiceField(
         choices=[("", "Default")] + [(d, f"{d} s") for d in DURATIONS],
         coerce=int,
         empty_value=None,
         required=False,
+        label="Length",
+        template_name="videos/fields/option.html",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The counter shows the limit; the browser stops typing well past it, so a pasted prompt
+        # that is too long is cut by the person, with the counter's help, not by the browser.
+        self.prompt_limit = conf.PROMPT_MAX_CHARS
+        self.fields["prompt"].widget.attrs["maxlength"] = self.prompt_limit + 500
+
     def clean_prompt(self) -> str:
-        # Browsers send textarea newlines as CRLF; count them as the live counter does, once.
-        prompt = self.cleaned_data["prompt"].replace("\r\n", "\n").strip()
-        limit = settings.PROMPT_MAX_CHARS
-        if not prompt:
-            raise forms.ValidationError("Describe the video you want: the prompt is empty.")
-        if len(prompt) > limit:
-            raise forms.ValidationError(
-                f"The prompt is {len(prompt):,} characters; the limit is {limit:,}. "
-                f"Shorten it by {len(prompt) - limit:,}."
-            )
-        return prompt
+        # The page asks for a prompt even with a first frame (the API does not).
+        try:
+            return check_prompt(self.cleaned_data["prompt"], has_image=False)
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean_image(self):
         return _clean_upload(self.cleaned_data.get("image"))
@@ -68,19 +108,32 @@ class VideoForm(forms.Form):
         data = super().clean()
         if "image" not in data or "last_image" not in data:
             return data  # an image was refused; its own message says why
-        chosen = [data.get(k) for k in ("model", "resolution", "duration", "last_image")]
-        if any(chosen):
-            try:
-                check_options(
-                    model=data.get("model", ""),
-                    resolution=data.get("resolution", ""),
-                    duration=data.get("duration"),
-                    has_image=data["image"] is not None,
-                    has_last_image=data["last_image"] is not None,
-                )
-            except ValueError as exc:
-                self.add_error("model", str(exc))
+        try:
+            check_choices(
+                model=data.get("model", ""),
+                resolution=data.get("resolution", ""),
+                duration=data.get("duration"),
+                has_image=data["image"] is not None,
+                has_last_image=data["last_image"] is not None,
+            )
+        except ServiceError as exc:
+            add_service_error(self, exc)
         return data
+
+    def submission(self) -> Submission:
+        """The valid form as `video_submit` takes it; the page's videos wait in the queue."""
+        data = self.cleaned_data
+        return Submission(
+            prompt=data["prompt"],
+            prompt_optimization=data["prompt_optimization"],
+            model=data["model"],
+            resolution=data["resolution"],
+            duration=data["duration"],
+            image=data["image"],
+            image_name=self.files["image"].name if data["image"] else "",
+            last_image=data["last_image"],
+            last_image_name=self.files["last_image"].name if data["last_image"] else "",
+        )
 
 
 class AccountForm(forms.Form):
@@ -91,11 +144,15 @@ class AccountForm(forms.Form):
         ProviderAccount.Kind.MINIMAX: "API key",
         ProviderAccount.Kind.USEAPI: "useapi.net token",
     }
+    # While the kind is being picked, studio.css shows only the chosen kind's fields.
+    field_css_classes = {"upstream_account": "only-useapi", "region": "only-minimax"}
 
     kind = forms.ChoiceField(
         choices=[(k, k.label) for k in (ProviderAccount.Kind.MINIMAX, ProviderAccount.Kind.USEAPI)],
         initial=ProviderAccount.Kind.MINIMAX,
+        label="Provider",
         widget=forms.RadioSelect,
+        template_name="videos/fields/kind.html",
     )
     name = forms.CharField(
         max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. Studio key 1"})
@@ -103,6 +160,7 @@ class AccountForm(forms.Form):
     secret = forms.CharField(
         label="API key",
         required=False,
+        template_name="videos/fields/secret.html",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Stored encrypted; never shown again.",
     )

@@ -1,6 +1,5 @@
 import json
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,17 +16,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from studio import conf
 from studio.lib import textguard
 from studio.lib.errors import ServiceError
-from studio.lib.forms import form_status
+from studio.lib.forms import add_service_error, form_status
 from studio.teams.access import current_membership, require_admin, require_membership
-from videos import access, scheduler, selectors, services
+from videos import access, selectors, services
 from videos.forms import (
     AccountForm,
     GalleryForm,
     VideoForm,
 )
-from videos.models import Video
+from videos.models import Attempt
 from videos.streaming import serve_file
 
 # Gallery and videos
@@ -43,12 +43,11 @@ def gallery(request):
     if not query.is_valid():
         return _bad_cursor(request, query)
     page = selectors.gallery_page(
-        team=membership.team, before=query.cleaned_data["before"], size=settings.GALLERY_PAGE_SIZE
+        team=membership.team, before=query.cleaned_data["before"], size=conf.GALLERY_PAGE_SIZE
     )
     template = "videos/gallery.html#page" if request.htmx else "videos/gallery.html"
-    return render(
-        request, template, {"page": page, "form": VideoForm(), "limit": settings.PROMPT_MAX_CHARS}
-    )
+    context = {"page": page, "form": VideoForm(), "nav": "gallery"}
+    return render(request, template, context)
 
 
 def _bad_cursor(request, query: GalleryForm) -> HttpResponse:
@@ -69,35 +68,30 @@ def _bad_cursor(request, query: GalleryForm) -> HttpResponse:
 def video_create(request):
     membership = require_membership(request)
     form = VideoForm(request.POST, request.FILES)
+    video = None
     if form.is_valid():
-        data = form.cleaned_data
-        video = services.video_submit(
-            team=membership.team,
-            user=request.user,
-            prompt=data["prompt"],
-            prompt_optimization=data["prompt_optimization"],
-            image=data["image"],
-            image_name=request.FILES["image"].name if data["image"] else "",
-            last_image=data["last_image"],
-            last_image_name=request.FILES["last_image"].name if data["last_image"] else "",
-            model=data["model"],
-            resolution=data["resolution"],
-            duration=data["duration"],
-        )
+        try:
+            video = services.video_submit(
+                team=membership.team, user=request.user, submission=form.submission()
+            )
+        except ServiceError as exc:
+            add_service_error(form, exc)
+    if video is not None:
         if not request.htmx:
             messages.success(request, "Queued. It will appear below as it renders.")
             return redirect("gallery")
         video = selectors.video_with_position(video=video)
-        context = {"video": video, "form": VideoForm(), "limit": settings.PROMPT_MAX_CHARS}
+        context = {"video": video, "form": VideoForm()}
         return render(request, "videos/gallery.html#created", context)
-    context = {"form": form, "limit": settings.PROMPT_MAX_CHARS}
+    context = {"form": form}
     if request.htmx:
         return reswap(
             retarget(render(request, "videos/gallery.html#form", context), "#new-video"),
             "outerHTML",
         )
-    page = selectors.gallery_page(team=membership.team, size=settings.GALLERY_PAGE_SIZE)
-    return render(request, "videos/gallery.html", {**context, "page": page}, status=400)
+    page = selectors.gallery_page(team=membership.team, size=conf.GALLERY_PAGE_SIZE)
+    context = {**context, "page": page, "nav": "gallery"}
+    return render(request, "videos/gallery.html", context, status=400)
 
 
 @require_GET
@@ -184,6 +178,7 @@ def accounts(request):
         "capacity": sum(
             s.account.max_jobs for s in slots if s.account.enabled and not s.account.is_paused
         ),
+        "nav": "accounts",
     }
     template = "videos/accounts.html#slots" if request.htmx else "videos/accounts.html"
     return render(request, template, context)
@@ -198,11 +193,12 @@ def account_new(request):
         try:
             account = services.account_create(team=membership.team, **form.cleaned_data)
         except (ServiceError, ValidationError) as exc:
-            _account_form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"{account.name} was added. Test its connection below.")
             return _to_card(account)
-    return render(request, "videos/account_form.html", {"form": form}, status=form_status(form))
+    context = {"form": form, "nav": "accounts"}
+    return render(request, "videos/account_form.html", context, status=form_status(form))
 
 
 @require_http_methods(["GET", "POST"])
@@ -214,28 +210,16 @@ def account_edit(request, account_id: int):
         try:
             services.account_update(account=account, **form.cleaned_data)
         except (ServiceError, ValidationError) as exc:
-            _account_form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"{account.name} was saved.")
             return _to_card(account)
-    context = {"form": form, "account": account}
+    context = {"form": form, "account": account, "nav": "accounts"}
     return render(request, "videos/account_form.html", context, status=form_status(form))
 
 
 def _to_card(account) -> HttpResponseRedirect:
     return redirect(reverse("accounts") + f"#account-{account.pk}")
-
-
-def _account_form_error(form, exc: Exception) -> None:
-    """Shows a refusal next to the field it concerns. Model validation names its fields; of the
-    service's own refusals only a duplicate name is about one field the form cannot check."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    elif isinstance(exc, ServiceError) and "with this name" in str(exc):
-        form.add_error("name", str(exc))
-    else:
-        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
 
 
 @require_POST
@@ -307,7 +291,7 @@ def minimax_callback(request, token: str):
     problem = _callback_problem(payload)
     if problem:
         return JsonResponse({"error": problem}, status=400)
-    answer = scheduler.video_callback(token=token, payload=payload)
+    answer = services.video_upstream_callback(token=token, payload=payload)
     if answer is None:
         raise Http404("Unknown callback")
     return JsonResponse(answer)
@@ -316,7 +300,7 @@ def minimax_callback(request, token: str):
 def _callback_problem(payload) -> str | None:
     if not isinstance(payload, dict):
         return "Send a JSON object."
-    limit = Video._meta.get_field("upstream_id").max_length  # where task_id is kept
+    limit = Attempt._meta.get_field("upstream_id").max_length  # where task_id is kept
     if len(str(payload.get("task_id") or "")) > limit:
         return f"task_id is longer than a MiniMax task id ({limit} characters)."
     return textguard.json_problem(payload)

@@ -1,5 +1,9 @@
-"""Providers, one module per upstream; the service layer finds one only through `get_provider`."""
+"""Providers, one module per upstream; the service layer finds one only through `get_provider`.
 
+The provider modules import `base`, `http` and `catalog`, never this package's __init__, so
+importing them here at the top makes no cycle."""
+
+from studio import conf
 from videos.providers.base import (
     AccountConfig,
     AccountPaused,
@@ -14,6 +18,9 @@ from videos.providers.base import (
     RemoteProvider,
     Result,
 )
+from videos.providers.local import LocalRenderer
+from videos.providers.minimax import MiniMaxProvider
+from videos.providers.useapi import UseapiProvider
 
 __all__ = [
     "AccountConfig",
@@ -34,17 +41,9 @@ __all__ = [
 
 def get_provider(account: AccountConfig) -> LocalProvider | RemoteProvider:
     if account.kind == "local":
-        from django.conf import settings
-
-        from videos.providers.local import LocalRenderer
-
-        return LocalRenderer(min_seconds=settings.LOCAL_RENDER_MIN_SECONDS)
+        return LocalRenderer(min_seconds=conf.LOCAL_RENDER_MIN_SECONDS)
     if account.kind == "minimax":
-        from videos.providers.minimax import MiniMaxProvider
-
         return MiniMaxProvider(account)
     if account.kind == "useapi":
-        from videos.providers.useapi import UseapiProvider
-
         return UseapiProvider(account)
     raise ProviderError(f"No provider for accounts of kind {account.kind!r}.", permanent=True)

@@ -7,6 +7,8 @@ message that says what to pick instead. Plain data: no HTTP here.
 import re
 from dataclasses import dataclass
 
+from studio.lib.errors import ServiceError
+
 T2V, I2V, FL2V = "text", "image", "first+last frame"
 
 
@@ -60,6 +62,11 @@ RESOLUTIONS = ("512P", "720P", "768P", "1080P")
 DURATIONS = (6, 10)
 
 
+class OptionRefused(ServiceError, ValueError):
+    """A choice the upstream would refuse. A ServiceError, so forms and the API put it on its
+    `field`; a ValueError, as the providers have always raised for it at send time."""
+
+
 @dataclass(frozen=True)
 class Options:
     model: str
@@ -83,20 +90,29 @@ def check_options(
     has_last_image: bool = False,
     default_model: str = "",
 ) -> Options:
-    """Fills in defaults and checks the combination; raises ValueError saying what to change."""
+    """Fills in defaults and checks the combination; raises OptionRefused saying what to change.
+
+    The one place the rule lives: forms, the API and services reach it through `check_choices`,
+    the providers call it at send time with the account's default model.
+    """
     if has_last_image and not has_image:
-        raise ValueError("A last frame needs a first frame too: add the first-frame image.")
+        raise OptionRefused(
+            "A last frame needs a first frame too: add the first-frame image.", field="image"
+        )
     mode = mode_for(has_image=has_image, has_last_image=has_last_image)
     if not model and default_model in MODELS and mode in MODELS[default_model].modes:
         model = default_model
     name = model or DEFAULT_MODEL[mode]
     spec = MODELS.get(name)
     if spec is None:
-        raise ValueError(f"Unknown model {name!r}. Choose one of: {', '.join(MODELS)}.")
+        raise OptionRefused(
+            f"Unknown model {name!r}. Choose one of: {', '.join(MODELS)}.", field="model"
+        )
     if mode not in spec.modes:
         fits = [m.name for m in MODELS.values() if mode in m.modes]
-        raise ValueError(
-            f"{name} does not do {mode} to video. For that, choose {' or '.join(fits)}."
+        raise OptionRefused(
+            f"{name} does not do {mode} to video. For that, choose {' or '.join(fits)}.",
+            field="model",
         )
     resolution = (resolution or spec.default_resolution).upper()
     allowed = spec.matrix.get(resolution)
@@ -106,12 +122,38 @@ def check_options(
         allowed = None  # 512P is image-to-video only on Hailuo-02
     if allowed is None:
         offered = [r for r in spec.matrix if not (r == "512P" and mode != I2V)]
-        raise ValueError(f"{name} does not make {resolution} videos; choose {', '.join(offered)}.")
+        raise OptionRefused(
+            f"{name} does not make {resolution} videos; choose {', '.join(offered)}.",
+            field="resolution",
+        )
     duration = duration or allowed[0]
     if duration not in allowed:
         secs = " or ".join(f"{d} s" for d in allowed)
-        raise ValueError(f"{name} at {resolution} makes {secs} videos, not {duration} s.")
+        raise OptionRefused(
+            f"{name} at {resolution} makes {secs} videos, not {duration} s.", field="duration"
+        )
     return Options(model=name, resolution=resolution, duration=duration, mode=mode)
+
+
+def check_choices(
+    *,
+    model: str = "",
+    resolution: str = "",
+    duration: int | None = None,
+    has_image: bool = False,
+    has_last_image: bool = False,
+) -> None:
+    """What a submission asks for, checked before it is kept (by the page's form, the API and
+    `video_submit` alike). Nothing chosen is left to the account's default model at send time,
+    which only the account knows; raises OptionRefused naming the field to change."""
+    if model or resolution or duration or has_last_image:
+        check_options(
+            model=model,
+            resolution=resolution,
+            duration=duration,
+            has_image=has_image,
+            has_last_image=has_last_image,
+        )
 
 
 def useapi_request(options: Options) -> dict:
@@ -125,21 +167,24 @@ def useapi_request(options: Options) -> dict:
 
 def from_useapi(model: str = "", options: str = "") -> tuple[str, str, int | None]:
     """useapi.net's `model` and `options` ("768p-6sec", reference/useapi-minimax.md §4) as
-    MiniMax's model, resolution and duration; raises ValueError naming what to change."""
+    MiniMax's model, resolution and duration; raises OptionRefused naming what to change."""
     names = {alias: m.name for m in MODELS.values() for alias in (m.useapi_names or {}).values()}
     names.update({m.name: m.name for m in MODELS.values()})
     name = ""
     if model:
         name = names.get(model, "")
         if not name:
-            raise ValueError(
+            raise OptionRefused(
                 f"model {model!r} is not available in the studio; choose one of: "
-                f"{', '.join(sorted(names))}."
+                f"{', '.join(sorted(names))}.",
+                field="model",
             )
     resolution, duration = "", None
     if options:
         match = re.fullmatch(r"([0-9]{3,4})p-([0-9]{1,2})sec", options.strip().lower())
         if match is None:
-            raise ValueError(f'options {options!r} is not of the form "768p-6sec".')
+            raise OptionRefused(
+                f'options {options!r} is not of the form "768p-6sec".', field="options"
+            )
         resolution, duration = f"{match[1]}P", int(match[2])
     return name, resolution, duration

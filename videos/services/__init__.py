@@ -29,17 +29,24 @@ from videos.services.dispatch import (
 )
 from videos.services.errors import QueueFull, Refused
 from videos.services.images import image_delete, image_store
-from videos.services.submit import video_submit
-from videos.services.videos import video_cancel, video_delete, video_untrack
+from videos.services.submit import FROM_API, Submission, check_prompt, video_submit
+from videos.services.videos import (
+    video_cancel,
+    video_delete,
+    video_untrack,
+    video_upstream_callback,
+)
 
 __all__ = [
     "DISPATCH_FLAG",
     "DISPATCH_FLAG_SECONDS",
+    "FROM_API",
     "Bootstrap",
     "ConnectionTest",
     "QueueFull",
     "Refused",
     "ServiceError",
+    "Submission",
     "account_create",
     "account_delete",
     "account_ensure_local",
@@ -47,6 +54,7 @@ __all__ = [
     "account_resume",
     "account_test",
     "account_update",
+    "check_prompt",
     "dispatch_request",
     "dispatch_started",
     "image_delete",
@@ -57,4 +65,5 @@ __all__ = [
     "video_delete",
     "video_submit",
     "video_untrack",
+    "video_upstream_callback",
 ]

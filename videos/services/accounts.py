@@ -4,7 +4,6 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,6 +11,8 @@ from studio.lib import netguard
 from studio.lib.errors import ServiceError
 from studio.teams.models import Team
 from videos.models import ProviderAccount, UpstreamCall, Video
+from videos.providers import ProviderError
+from videos.scheduler import provider_for
 from videos.services.dispatch import dispatch_request
 
 
@@ -39,13 +40,16 @@ def _account_fields(kind: str, fields: dict) -> dict:
         allowed.add("upstream_account")
     unknown = set(fields) - allowed
     if unknown:
-        raise ServiceError(f"{', '.join(sorted(unknown))} cannot be set on this kind of account.")
+        raise ServiceError(
+            f"{', '.join(sorted(unknown))} cannot be set on this kind of account.",
+            field=sorted(unknown)[0],
+        )
     if fields.get("base_url"):
         # Checked again at every connect; here so a bad address is refused when it is typed.
         try:
             netguard.check_url(fields["base_url"], field="Base URL", allow_http=True)
         except netguard.UnsafeURL as exc:
-            raise ValidationError({"base_url": str(exc)}) from None
+            raise ServiceError(str(exc), field="base_url") from None
     return fields
 
 
@@ -53,13 +57,20 @@ def account_create(*, team: Team, kind: str, secret: str = "", **fields) -> Prov
     """Adds a MiniMax or useapi.net account. The secret (API key or token) is encrypted at rest
     and never shown again."""
     if kind not in SECRET_FIELD:
-        raise ServiceError("Choose MiniMax API or useapi.net; the local renderer is built in.")
+        raise ServiceError(
+            "Choose MiniMax API or useapi.net; the local renderer is built in.", field="kind"
+        )
     if not secret.strip():
-        raise ServiceError("Paste the account's API key: it is needed to send videos.")
+        raise ServiceError(
+            "Paste the account's API key: it is needed to send videos.", field="secret"
+        )
     if kind == ProviderAccount.Kind.USEAPI and not fields.get("upstream_account", "").strip():
-        raise ServiceError("Give the hailuoai.video account id registered at useapi.net.")
+        raise ServiceError(
+            "Give the hailuoai.video account id registered at useapi.net.",
+            field="upstream_account",
+        )
     if ProviderAccount.objects.filter(team=team, name=fields.get("name", "")).exists():
-        raise ServiceError("The team already has an account with this name.")
+        raise ServiceError("The team already has an account with this name.", field="name")
     account = ProviderAccount(team=team, kind=kind, **_account_fields(kind, fields))
     account.credentials = json.dumps({SECRET_FIELD[kind]: secret.strip()})
     account.full_clean(exclude=["credentials"])
@@ -82,7 +93,7 @@ def account_update(*, account: ProviderAccount, secret: str = "", **fields) -> P
         .exclude(pk=account.pk)
         .exists()
     ):
-        raise ServiceError("The team already has an account with this name.")
+        raise ServiceError("The team already has an account with this name.", field="name")
     account.full_clean(exclude=["credentials"])
     account.save()
     dispatch_request(reason=f"dispatch after changing account {account.pk}")
@@ -99,7 +110,7 @@ def account_delete(*, account: ProviderAccount) -> None:
     """Deletes an account with nothing running on it; its finished videos stay in the gallery."""
     with transaction.atomic():
         account = ProviderAccount.objects.select_for_update().get(pk=account.pk)
-        running = Video.objects.filter(account=account, status__in=Video.RUNNING).count()
+        running = Video.objects.filter(attempt__account=account, status__in=Video.RUNNING).count()
         if running:
             raise ServiceError(
                 f"{account.name} has {running} video(s) running. Disable it, let them finish, "
@@ -116,9 +127,6 @@ class ConnectionTest:
 
 def account_test(*, account: ProviderAccount) -> ConnectionTest:
     """One cheap authenticated call to the upstream; the answer is recorded on the account."""
-    from videos.providers import ProviderError
-    from videos.scheduler import provider_for
-
     if not account.is_remote:
         return ConnectionTest(True, "The local renderer runs on the studio's own workers.")
     UpstreamCall.objects.create(account=account, kind=UpstreamCall.Kind.OTHER, at=timezone.now())

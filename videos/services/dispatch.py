@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from videos.models import SchedulerLease
+from videos.models import DispatchFlag
 
 DISPATCH_FLAG = "dispatch"
 
@@ -25,19 +25,20 @@ def dispatch_request(*, reason: str) -> None:
     queue, so it cannot miss the caller's video; SQLite serialises the two anyway.
     """
     now = timezone.now()
-    SchedulerLease.objects.get_or_create(name=DISPATCH_FLAG, defaults={"expires_at": now})
+    DispatchFlag.objects.get_or_create(name=DISPATCH_FLAG, defaults={"requested_at": now})
     fresh = now - timedelta(seconds=DISPATCH_FLAG_SECONDS)
-    if SchedulerLease.objects.filter(
-        name=DISPATCH_FLAG, owner="pending", expires_at__gt=fresh
-    ).update(owner="pending"):
+    # A no-op UPDATE on purpose: it takes the flag's row lock (see above) and says whether a
+    # requested dispatch is still waiting to start.
+    waiting = DispatchFlag.objects.filter(name=DISPATCH_FLAG, pending=True)
+    if waiting.filter(requested_at__gt=fresh).update(pending=True):
         return
-    SchedulerLease.objects.filter(name=DISPATCH_FLAG).update(owner="pending", expires_at=now)
+    DispatchFlag.objects.filter(name=DISPATCH_FLAG).update(pending=True, requested_at=now)
     async_task("videos.tasks.dispatch", task_name=reason[:100])
 
 
 def dispatch_started() -> None:
     """The dispatch task's first step: from now on, new requests need a new task."""
-    SchedulerLease.objects.filter(name=DISPATCH_FLAG).update(owner="")
+    DispatchFlag.objects.filter(name=DISPATCH_FLAG).update(pending=False)
 
 
 DISPATCH_SCHEDULE = "studio: dispatch and take back stale videos"

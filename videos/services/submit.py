@@ -1,125 +1,165 @@
-"""Submitting a video: the one path for the UI and the API."""
+"""Submitting a video: the one path for the UI and the API, taking a `Submission`."""
 
-from django.conf import settings
+from dataclasses import dataclass, replace
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from studio import conf
 from studio.lib import netguard
 from studio.lib.errors import ServiceError
 from studio.teams.models import Team
-from videos import selectors
+from videos import scheduler, selectors
 from videos.images import CleanImage
 from videos.models import PromptImage, ProviderAccount, Video
-from videos.providers.catalog import check_options
+from videos.providers.catalog import check_choices
 from videos.services.dispatch import dispatch_request
 from videos.services.errors import QueueFull, Refused
 from videos.services.images import image_store
 
 
-def video_submit(
-    *,
-    team: Team,
-    user: AbstractBaseUser,
-    prompt: str,
-    prompt_optimization: bool = True,
-    image: CleanImage | None = None,
-    image_name: str = "",
-    last_image: CleanImage | None = None,
-    last_image_name: str = "",
-    model: str = "",
-    resolution: str = "",
-    duration: int | None = None,
-    stored_image: PromptImage | None = None,
-    stored_last_image: PromptImage | None = None,
-    account: ProviderAccount | None = None,
-    max_jobs: int | None = None,
-    reply_url: str = "",
-    reply_ref: str = "",
-    via_api: bool = False,
-    origin: str = "",
-) -> Video:
+@dataclass(frozen=True)
+class Submission:
+    """What is asked for: a prompt, its options and images, and where the answer goes.
+
+    An image is a new upload (CleanImage, stored with the video under `*_name`) or a stored
+    PromptImage (the API's fileIDs). The four flags are what a create through the API implies
+    (see FROM_API); the page leaves them off.
+    """
+
+    prompt: str
+    prompt_optimization: bool = True
+    model: str = ""
+    resolution: str = ""
+    duration: int | None = None
+    image: CleanImage | PromptImage | None = None
+    image_name: str = ""
+    last_image: CleanImage | PromptImage | None = None
+    last_image_name: str = ""
+    account: ProviderAccount | None = None  # only it may take the video
+    max_jobs: int | None = None
+    reply_url: str = ""
+    reply_ref: str = ""
+    origin: str = ""
+    tracked: bool = False  # listed by GET scheduler until someone stops tracking it
+    queue_limited: bool = False  # counts against the team's and the author's queue limits
+    strict_mode: bool = False  # in a strict-mode team, goes upstream now or is refused
+    team_reply_url: bool = False  # without a reply_url, the team's default one is used
+
+
+# A create through the API: tracked, limited, strict when the team is, and answered at the
+# team's default reply URL unless it names one.
+FROM_API = {"tracked": True, "queue_limited": True, "strict_mode": True, "team_reply_url": True}
+
+
+def check_prompt(prompt: str, *, has_image: bool) -> str:
+    """The prompt as kept (newlines counted once, as the page's counter does; trimmed), or a
+    refusal naming the prompt. The one place the prompt's rules live: the page's form, the API
+    and `video_submit` all call it."""
+    prompt = prompt.replace("\r\n", "\n").strip()
+    if not prompt and not has_image:
+        raise ServiceError("Describe the video you want: the prompt is empty.", field="prompt")
+    limit = conf.PROMPT_MAX_CHARS
+    if len(prompt) > limit:
+        raise ServiceError(
+            f"The prompt is {len(prompt):,} characters; the limit is {limit:,}. "
+            f"Shorten it by {len(prompt) - limit:,}.",
+            field="prompt",
+        )
+    return prompt
+
+
+def video_submit(*, team: Team, user: AbstractBaseUser, submission: Submission) -> Video:
     """Stores a video as queued, with its image, and asks a worker to dispatch it.
 
     All or nothing: the rows and the dispatch task commit together (django-q2's ORM broker
     writes to the same database), and an image file whose rows did not commit is removed.
 
-    The API's extras: `stored_image` and `stored_last_image` (fileIDs), `account` (only it may
-    take the video),
-    `max_jobs`, `reply_url` / `reply_ref`. Through the API a create counts against the queue
-    limits, and in a strict-mode team it goes upstream at once (see `_submit_strict`).
+    A `queue_limited` submission counts against the queue limits, and a `strict_mode` one in a
+    strict-mode team goes upstream at once (see `_submit_strict`).
     """
-    prompt = prompt.strip()
-    if not prompt and image is None and stored_image is None:
-        raise ServiceError("Describe the video: the prompt is empty.")
-    if len(prompt) > settings.PROMPT_MAX_CHARS:
-        raise ServiceError(f"The prompt is longer than {settings.PROMPT_MAX_CHARS} characters.")
-    has_last_image = last_image is not None or stored_last_image is not None
-    if model or resolution or duration or has_last_image:
-        try:
-            check_options(
-                model=model,
-                resolution=resolution,
-                duration=duration,
-                has_image=image is not None or stored_image is not None,
-                has_last_image=has_last_image,
-            )
-        except ValueError as exc:
-            raise ServiceError(str(exc)) from None
+    submission = _checked(team, submission)
+    fields = _video_fields(team, user, submission)
+    if submission.strict_mode and team.api_strict:
+        # Strict mode takes stored images only: the API uploads them before a create names them.
+        return _submit_strict(fields, images=(submission.image, submission.last_image))
+    return _submit_queued(team, user, submission, fields)
+
+
+def _checked(team: Team, s: Submission) -> Submission:
+    """The submission as it will be kept, or the first refusal, naming its field."""
+    has_image = s.image is not None
+    prompt = check_prompt(s.prompt, has_image=has_image)
+    check_choices(
+        model=s.model,
+        resolution=s.resolution,
+        duration=s.duration,
+        has_image=has_image,
+        has_last_image=s.last_image is not None,
+    )
+    reply_url = s.reply_url
     if reply_url:
         try:
             netguard.check_url(reply_url)
         except netguard.UnsafeURL as exc:
-            raise ServiceError(str(exc)) from None
-    elif via_api:
+            raise ServiceError(str(exc), field="reply_url") from None
+    elif s.team_reply_url:
         # Checked when it was saved, and again at each send: a create is not refused for it.
         reply_url = team.default_reply_url
+    _check_account(team, s.account)
+    return replace(s, prompt=prompt, reply_url=reply_url)
+
+
+def _check_account(team: Team, account: ProviderAccount | None) -> None:
     if account is not None and account.team_id != team.pk:
-        raise ServiceError("That account is not one of the team's.")
+        raise ServiceError("That account is not one of the team's.", field="account")
     if account is not None and not account.enabled:
         # Accepted, the video would wait for ever; say so now.
         raise ServiceError(
             f"account {account.pk} ({account.name}) is disabled: an admin can enable it under "
-            "Accounts, or leave account out to use any."
+            "Accounts, or leave account out to use any.",
+            field="account",
         )
-    fields = {
+
+
+def _video_fields(team: Team, user: AbstractBaseUser, s: Submission) -> dict:
+    """The new video's row, but for its images."""
+    return {
         "team": team,
         "author": user,
-        "prompt": prompt,
-        "prompt_optimization": prompt_optimization,
-        "model": model,
-        "resolution": resolution,
-        "requested_duration": duration,
-        "requested_account": account,
-        "max_jobs": max_jobs,
-        "reply_url": reply_url,
-        "reply_ref": reply_ref,
+        "prompt": s.prompt,
+        "prompt_optimization": s.prompt_optimization,
+        "model": s.model,
+        "resolution": s.resolution,
+        "requested_duration": s.duration,
+        "requested_account": s.account,
+        "max_jobs": s.max_jobs,
+        "reply_url": s.reply_url,
+        "reply_ref": s.reply_ref,
         # Strict mode holds the callback until the create is known to be kept (see there).
-        "reply_state": ("hold" if via_api and team.api_strict else "waiting") if reply_url else "",
-        "tracked": via_api,
-        "origin": origin[:200],
-        "message": f"Waiting for a free slot on {account.name}"
-        if account
+        "reply_state": (
+            ("hold" if s.strict_mode and team.api_strict else "waiting") if s.reply_url else ""
+        ),
+        "tracked": s.tracked,
+        "origin": s.origin[:200],
+        "message": f"Waiting for a free slot on {s.account.name}"
+        if s.account
         else "Waiting for a free slot",
     }
-    if via_api and team.api_strict:
-        return _submit_strict(fields, images=(stored_image, stored_last_image))
+
+
+def _submit_queued(team: Team, user: AbstractBaseUser, s: Submission, fields: dict) -> Video:
+    """Queue mode: the video waits for a free slot; a dispatcher sends it."""
     stored: list[PromptImage] = []
     try:
         with transaction.atomic():
-            if via_api:
+            if s.queue_limited:
                 _check_queue_limits(team, user)
-            _lock_images(stored_image, stored_last_image)
-            first, last = stored_image, stored_last_image
-            if image is not None:
-                first = image_store(team=team, user=user, image=image, original_name=image_name)
-                stored.append(first)
-            if last_image is not None:
-                last = image_store(
-                    team=team, user=user, image=last_image, original_name=last_image_name
-                )
-                stored.append(last)
+            _lock_images(_stored(s.image), _stored(s.last_image))
+            first = _image_row(team, user, s.image, s.image_name, stored)
+            last = _image_row(team, user, s.last_image, s.last_image_name, stored)
             video = Video.objects.create(image=first, last_image=last, **fields)
             dispatch_request(reason=f"dispatch after video {video.pk}")
     except BaseException:
@@ -129,12 +169,32 @@ def video_submit(
     return video
 
 
+def _stored(image: CleanImage | PromptImage | None) -> PromptImage | None:
+    return image if isinstance(image, PromptImage) else None
+
+
+def _image_row(
+    team: Team,
+    user: AbstractBaseUser,
+    image: CleanImage | PromptImage | None,
+    name: str,
+    stored: list[PromptImage],
+) -> PromptImage | None:
+    """The image's row: a new upload is stored (and noted in `stored`, whose files go if the
+    video does not commit)."""
+    if not isinstance(image, CleanImage):
+        return image
+    record = image_store(team=team, user=user, image=image, original_name=name)
+    stored.append(record)
+    return record
+
+
 def _check_queue_limits(team: Team, user: AbstractBaseUser) -> None:
     """Queue mode's only refusal. The team row lock serialises creates within a team, so two
     scripts submitting at the same moment cannot both take the last place (count-then-insert)."""
     Team.objects.select_for_update().filter(pk=team.pk).first()
-    team_limit = team.team_queue_limit or settings.API_TEAM_QUEUE_LIMIT
-    user_limit = team.user_queue_limit or settings.API_USER_QUEUE_LIMIT
+    team_limit = team.team_queue_limit or conf.API_TEAM_QUEUE_LIMIT
+    user_limit = team.user_queue_limit or conf.API_USER_QUEUE_LIMIT
     # Read on the (team, status) index and counted here: filtering by author in SQL lets the
     # planner walk the author's whole history instead (measured in bench/api.py).
     teams = Video.objects.filter(team=team)
@@ -155,7 +215,9 @@ def _check_queue_limits(team: Team, user: AbstractBaseUser) -> None:
 
 def _running_of(videos) -> list[Video]:
     """The running videos among `videos` (a team's), oldest start first, for a 429's list."""
-    running = selectors.active_videos(videos.select_related("account"), statuses=Video.RUNNING)
+    running = selectors.active_videos(
+        videos.select_related("attempt__account"), statuses=Video.RUNNING
+    )
     return sorted(running, key=lambda v: (v.submitted_at or v.created_at, v.pk))
 
 
@@ -166,8 +228,6 @@ def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImag
     claim commits, then the create goes upstream in this request. A refusal (busy, moderated,
     invalid) deletes the row, so a refused request leaves nothing behind.
     """
-    from videos import scheduler
-
     team, wanted, max_jobs = fields["team"], fields["requested_account"], fields["max_jobs"]
     now = timezone.now()
     with transaction.atomic():
@@ -183,31 +243,17 @@ def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImag
             )
         free = [a for a in candidates if scheduler.account_has_room(a, max_jobs=max_jobs, now=now)]
         if not free:
-            running = _running_of(
-                Video.objects.filter(team=team, upstream_finished_at=None).filter(
-                    **({"account": wanted} if wanted else {})
-                )
-            )
-            who = (
-                f"Account {wanted.pk} ({wanted.name})"
-                if wanted
-                else f"Every account of {team.name}"
-            )
-            limit = f"maxJobs {max_jobs}" if max_jobs else "its maxJobs"
-            message = f"{who} is busy executing {limit} videos"
-            if all(a.is_paused for a in candidates):
-                until = max(a.paused_until for a in candidates)
-                message = (
-                    f"{who} is paused until {until:%H:%M:%S} UTC "
-                    f"({candidates[0].pause_reason or 'the upstream asked us to wait'})"
-                )
-            raise QueueFull(message, running=running)
+            raise _busy(team, wanted, max_jobs, candidates)
         account = free[0]
         video = Video.objects.create(image=images[0], last_image=images[1], **fields)
-        Video.objects.filter(pk=video.pk).update(**scheduler.claim_fields(account, now))
-        scheduler.claim_start(account, video.pk, 1, now)
+        attempt = scheduler.video_claim(account=account, video_id=video.pk, now=now)
     if account.is_remote:
-        scheduler.video_send(video_id=video.pk, attempt=1)
+        scheduler.video_send(video_id=video.pk, attempt=attempt)
+    return _strict_outcome(video, account)
+
+
+def _strict_outcome(video: Video, account: ProviderAccount) -> Video:
+    """The strict create's answer once it went upstream: kept, or refused and deleted."""
     video.refresh_from_db()
     if video.status == Video.Status.MODERATED:
         _discard(video, Refused(video.error or "The prompt was refused by moderation."))
@@ -228,6 +274,27 @@ def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImag
     return video
 
 
+def _busy(
+    team: Team, wanted: ProviderAccount | None, max_jobs: int | None, candidates: list
+) -> QueueFull:
+    """Strict mode's 429 when no candidate account has a free slot."""
+    running = _running_of(
+        Video.objects.filter(team=team, attempt__upstream_finished_at=None).filter(
+            **({"attempt__account": wanted} if wanted else {})
+        )
+    )
+    who = f"Account {wanted.pk} ({wanted.name})" if wanted else f"Every account of {team.name}"
+    limit = f"maxJobs {max_jobs}" if max_jobs else "its maxJobs"
+    message = f"{who} is busy executing {limit} videos"
+    if all(a.is_paused for a in candidates):
+        until = max(a.paused_until for a in candidates)
+        message = (
+            f"{who} is paused until {until:%H:%M:%S} UTC "
+            f"({candidates[0].pause_reason or 'the upstream asked us to wait'})"
+        )
+    return QueueFull(message, running=running)
+
+
 def _lock_images(*images: PromptImage | None) -> None:
     """Holds the fileIDs' rows until the video that uses them commits, so a concurrent DELETE
     files/{fileID} (which takes the same lock) cannot remove one in between."""
@@ -235,7 +302,9 @@ def _lock_images(*images: PromptImage | None) -> None:
         if image is not None and not (
             PromptImage.objects.select_for_update().filter(pk=image.pk).exists()
         ):
-            raise ServiceError("fileID: that file was deleted just now; upload it again.")
+            raise ServiceError(
+                "fileID: that file was deleted just now; upload it again.", field="image"
+            )
 
 
 def _discard(video: Video, error: ServiceError):
