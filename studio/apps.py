@@ -8,4 +8,6 @@ class StudioConfig(AppConfig):
     verbose_name = "Studio project"
 
     def ready(self) -> None:
-        from studio import checks  # noqa: F401 (registers the checks)
+        # checks registers the system checks; conf reads the studio's knobs now, so a bad value
+        # stops every command at start rather than the first request that reads it.
+        from studio import checks, conf  # noqa: F401

@@ -1,10 +1,12 @@
 """System checks for what `check --deploy` cannot see in the settings alone.
 
-Both are deployment checks: `manage.py check --deploy` runs them (and fails on their errors);
-`migrate`, `collectstatic` and `runserver` do not, so neither blocks the step that fixes it.
+The encryption-key and static-file checks are deployment checks: `manage.py check --deploy` runs
+them (and fails on their errors); `migrate`, `collectstatic` and `runserver` do not, so neither
+blocks the step that fixes it. The worker-count check runs with every command, as a warning.
 """
 
 import json
+import os
 
 from cryptography.fernet import InvalidToken
 from django.apps import apps
@@ -121,3 +123,35 @@ def static_files_are_collected(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.database)
+def remote_accounts_have_a_spare_worker(app_configs=None, databases=None, **kwargs):
+    """Remote accounts need two django-q workers: the scheduler loop (videos/scheduler/loop.py)
+    is one task that holds its worker for up to SCHEDULER_RUN_SECONDS at a time, sending,
+    polling and downloading on its own threads. With one worker everything else (local renders,
+    the dispatch pass, callback deliveries) queues behind it until it hands over, and polling
+    stops while a render holds that worker. Nothing is lost, so a warning: an error would stop
+    `runstudio` and `qcluster` for a set-up that works, only slowly."""
+    workers = settings.Q_CLUSTER.get("workers") or os.cpu_count() or 1
+    if workers >= 2:
+        return []
+    account_model = apps.get_model("videos", "ProviderAccount")
+    try:
+        remote = account_model.objects.exclude(kind=account_model.Kind.LOCAL).count()
+    except DatabaseError:
+        return []  # not migrated or unreachable: studio.W001 says so under --deploy
+    if not remote:
+        return []
+    return [
+        Warning(
+            f"The task cluster has {workers} worker (Q_WORKERS) and there "
+            f"{'is 1 remote account' if remote == 1 else f'are {remote} remote accounts'} "
+            "(MiniMax, useapi.net): the scheduler loop holds that worker for up to "
+            "SCHEDULER_RUN_SECONDS at a time, so local renders, dispatch and callback "
+            "deliveries wait behind it, and remote videos are not polled while a local "
+            "render runs.",
+            hint="Set Q_WORKERS to 2 or more (the default is 3).",
+            id="studio.W002",
+        )
+    ]

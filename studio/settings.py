@@ -1,14 +1,12 @@
-"""Settings for the studio.
+"""Settings for the studio: Django's, and the deployment's.
 
 Everything a deployment changes comes from environment variables (see README, "Configuration").
 With none set, the studio runs embedded: SQLite, django-q2's ORM broker, media on local disk, and
-secrets generated on first run into var/secrets.json (ignored by git, never a fixed value).
+secrets that `./run` generated into var/secrets.json (ignored by git, never a fixed value).
+Loading this module writes nothing. The studio's own knobs are in studio/conf.py.
 """
 
-import ipaddress
-import json
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -18,77 +16,22 @@ import dj_email_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: str = "False") -> bool:
-    value = os.environ.get(name, default)
-    if value not in ("", "True", "False", "true", "false", "1", "0"):
-        raise ImproperlyConfigured(f"{name} must be True or False, not {value!r}")
-    return value in ("True", "true", "1")
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
-
-
-def env_secret(name: str) -> str:
-    """A secret from NAME, or from the file NAME_FILE points at (Docker and systemd secrets)."""
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}") from exc
-    return os.environ.get(name, "")
-
+from studio.embedded import HOW_TO_FIX, local_secrets_read, secrets_path
+from studio.env import (
+    BASE_DIR,
+    data_dir,
+    env_bool,
+    env_float,
+    env_int,
+    env_secret,
+    env_str,
+    production,
+    static_root,
+)
 
 DJANGO_ENV = env_str("DJANGO_ENV", "dev")
-PRODUCTION = DJANGO_ENV == "prod"
-DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var")))
-
-
-def _local_secrets() -> dict[str, str]:
-    """Keys for the embedded default, made once per checkout and kept out of the repository.
-
-    O_EXCL makes the first writer win when the web server and the worker start together.
-    """
-    path = DATA_DIR / "secrets.json"
-    if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        fresh = {
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        }
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(fresh, fh)
-    return json.loads(path.read_text())
-
+PRODUCTION = production()
+DATA_DIR = data_dir()
 
 SECRET_KEY = env_secret("SECRET_KEY")
 FIELD_ENCRYPTION_KEYS = [k for k in env_secret("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
@@ -97,7 +40,11 @@ if not SECRET_KEY or not FIELD_ENCRYPTION_KEYS:
         raise ImproperlyConfigured(
             "DJANGO_ENV=prod needs SECRET_KEY and FIELD_ENCRYPTION_KEYS (or their *_FILE variants)."
         )
-    _generated = _local_secrets()
+    _generated = local_secrets_read()
+    if _generated is None:
+        raise ImproperlyConfigured(
+            "No SECRET_KEY and FIELD_ENCRYPTION_KEYS. " + HOW_TO_FIX.format(path=secrets_path())
+        )
     SECRET_KEY = SECRET_KEY or _generated["SECRET_KEY"]
     FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [_generated["FIELD_ENCRYPTION_KEYS"]]
 for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
@@ -128,6 +75,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widget templates FORM_RENDERER (TemplatesSetting) renders
     "django_htmx",
     "template_partials",
     "django_q",
@@ -197,6 +145,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Forms render through templates/forms/ (studio/lib/forms.py says how).
+FORM_RENDERER = "studio.lib.forms.FormRenderer"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -240,25 +190,6 @@ AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "studio.teams.signin.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "studio.teams.signin.client_ip"
 
-
-def _networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    networks = []
-    for item in (i.strip() for i in env_str(name, default).split(",")):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"{name}: {item!r} is not an address or a network such as 10.0.0.0/8"
-            ) from None
-    return networks
-
-
-# The reverse proxies in front of the studio. Only a request that reaches the studio from one of
-# them has its X-Forwarded-For believed, and only as far back as the first address that is not
-# one of them: that is the client. Anything a client writes into the header itself is ignored.
-TRUSTED_PROXIES = _networks("TRUSTED_PROXIES", "127.0.0.0/8,::1")
 
 # Email, for password reset links. EMAIL_URL says how mail leaves: console:// (the default:
 # printed on the web server's output), smtp://user:password@host:587?tls=1 (STARTTLS),
@@ -306,13 +237,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "studio@localhost")
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = static_root()
 # Outside production whitenoise serves straight from static/, so the quick start needs no
 # collectstatic step; production serves the hashed, compressed copies collectstatic makes.
+# (whitenoise warns when STATIC_ROOT is missing: `python -m studio.embedded` makes it.)
 WHITENOISE_USE_FINDERS = not PRODUCTION
-if not PRODUCTION:
-    # whitenoise warns on every request when it is missing
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -352,9 +281,8 @@ STORAGES = {
     },
 }
 
-# Upload limits: a prompt image is at most 20 MB (MiniMax's own limit); the body cap leaves room
-# for the form fields around it.
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+# Upload limits (a prompt image has its own, conf.MAX_IMAGE_BYTES): the body cap leaves room for
+# the form fields around a file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 4
@@ -363,7 +291,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 4
 # commits or rolls back with the request, and a task that was taken but never acknowledged
 # (its worker was killed) becomes visible again after `retry` seconds. Retries of our own work
 # are decided by the service layer (see videos.scheduler), hence max_attempts=1.
-# With remote accounts one worker runs the scheduler loop, so keep at least 2.
+# With remote accounts one worker runs the scheduler loop, so keep at least 2 (studio.W002).
 Q_CLUSTER = {
     "name": "studio",
     "orm": "default",
@@ -398,100 +326,6 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 10000},
     },
 }
-# A cluster with tasks in its internal queue and an idle worker for this long is stuck (a
-# worker killed inside the queue's get() holds its lock for ever): the supervisor restarts it.
-WORKER_STUCK_SECONDS = env_float("WORKER_STUCK_SECONDS", 6.0)
-# How long a stopping cluster may take before its whole process group is killed.
-WORKER_STOP_GRACE_SECONDS = env_float("WORKER_STOP_GRACE_SECONDS", 10.0)
-# How often the supervisor takes back videos from dead workers and asks for a dispatch.
-WORKER_WATCH_SECONDS = env_float("WORKER_WATCH_SECONDS", 3.0)
-
-# The studio's own knobs.
-PROMPT_MAX_CHARS = 2000
-GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 24)
-# A local render beats its heartbeat this often from a thread of its own, whatever the renderer
-# is doing; one silent for STALE_AFTER_SECONDS (five beats and more) is taken back and queued
-# again, without charging the video a try.
-HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 2.0)
-STALE_AFTER_SECONDS = env_int("STALE_AFTER_SECONDS", 12)
-# A video whose worker died this many times is failed: it is what kills them (django-q2 #327).
-MAX_WORKER_LOSSES = env_int("MAX_WORKER_LOSSES", 8)
-# A remote create silent for this long (its worker died mid-send) is reconciled upstream.
-SEND_STALE_SECONDS = env_float("SEND_STALE_SECONDS", 120.0)
-MAX_VIDEO_ATTEMPTS = env_int("MAX_VIDEO_ATTEMPTS", 3)
-INVITE_DAYS = env_int("INVITE_DAYS", 7)
-# The local renderer takes at least this long per video, to rehearse upstream-like timings.
-LOCAL_RENDER_MIN_SECONDS = env_float("LOCAL_RENDER_MIN_SECONDS", 0)
-
-# Remote accounts (MiniMax, useapi.net). See videos/scheduler.py.
-# The studio's public base URL. When set, MiniMax accounts get a callback URL under it, so
-# results arrive without waiting for the next poll, and lost creates can be reconciled.
-PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
-POLL_SECONDS = env_float("POLL_SECONDS", 5.0)
-# When MiniMax's callbacks reach the studio, they drive progress; polls become a safety net.
-POLL_SLOWDOWN_WITH_CALLBACKS = env_float("POLL_SLOWDOWN_WITH_CALLBACKS", 6.0)
-# Each account's `rpm` creates are allowed per this window (MiniMax: 5 per 60 s).
-RATE_WINDOW_SECONDS = env_float("RATE_WINDOW_SECONDS", 60.0)
-# Used only to draw a progress bar while MiniMax, which reports no percentage, is working.
-EXPECTED_UPSTREAM_SECONDS = env_float("EXPECTED_UPSTREAM_SECONDS", 150.0)
-RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 10.0)
-MAX_POLL_FAILURES = env_int("MAX_POLL_FAILURES", 12)
-MAX_FETCH_FAILURES = env_int("MAX_FETCH_FAILURES", 5)
-# A poll or download killed with its worker is taken up again after this long.
-POLL_CLAIM_SECONDS = env_float("POLL_CLAIM_SECONDS", 60.0)
-FETCH_CLAIM_SECONDS = env_float("FETCH_CLAIM_SECONDS", 180.0)
-# A create whose answer was lost: MiniMax's challenge must have arrived within this long...
-CALLBACK_GRACE_SECONDS = env_float("CALLBACK_GRACE_SECONDS", 15.0)
-# ...and a status push with its task id within this long, or the video fails (not resent).
-IN_DOUBT_GIVE_UP_SECONDS = env_float("IN_DOUBT_GIVE_UP_SECONDS", 600.0)
-SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 0.05)
-SCHEDULER_RUN_SECONDS = env_float("SCHEDULER_RUN_SECONDS", 120.0)
-SCHEDULER_LEASE_SECONDS = env_float("SCHEDULER_LEASE_SECONDS", 10.0)
-SCHEDULER_THREADS = env_int("SCHEDULER_THREADS", 8)
-
-# The REST API under /v1/ (useapi.net's MiniMax API, served by the studio).
-# Requests one token may make per window; past it the API answers 429 with Retry-After.
-API_RATE_LIMIT = env_int("API_RATE_LIMIT", 120)
-API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
-# Queue mode: a create is refused (429) once its author, or the team, has this many videos
-# queued or running. Teams may set their own limits on the team page.
-API_USER_QUEUE_LIMIT = env_int("API_USER_QUEUE_LIMIT", 50)
-API_TEAM_QUEUE_LIMIT = env_int("API_TEAM_QUEUE_LIMIT", 200)
-# A JSON or form body larger than this is refused (uploads have MAX_IMAGE_BYTES).
-API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
-# How long the signed videoURL / downloadURL / coverURL links in API answers work.
-API_LINK_SECONDS = env_int("API_LINK_SECONDS", 24 * 3600)
-
-# Every request to an address a user typed (account base URLs, their downloads and redirects,
-# replyUrls) goes only to public addresses: loopback, private, link-local, CGNAT, multicast,
-# NAT64 and cloud-metadata targets are refused unless they fall in one of these networks (CIDR,
-# comma-separated). Development opens loopback, so the bundled emulator on 127.0.0.1 works out of
-# the box; production opens nothing. A metadata address opens only when listed on its own
-# (169.254.169.254/32), never through a wider network. WEBHOOK_ALLOWED_NETWORKS, its old name
-# (which covered callbacks only), is deprecated and merged in.
-OUTBOUND_ALLOWED_NETWORKS = list(
-    dict.fromkeys(
-        str(n)
-        for name, default in (
-            ("OUTBOUND_ALLOWED_NETWORKS", "" if PRODUCTION else "127.0.0.0/8,::1/128"),
-            ("WEBHOOK_ALLOWED_NETWORKS", ""),
-        )
-        for n in _networks(name, default)
-    )
-)
-# Plain http callbacks are fine on one machine; production wants https unless told otherwise.
-WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", "False" if PRODUCTION else "True")
-WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15.0)
-# How long to wait after each failed attempt before the next (Standard Webhooks' schedule:
-# 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h: about three days in all); a callback
-# that fails once more after the last wait is given up.
-WEBHOOK_RETRY_SECONDS = [
-    float(s)
-    for s in env_str(
-        "WEBHOOK_RETRY_SECONDS", "5,300,1800,7200,18000,36000,50400,72000,86400"
-    ).split(",")
-    if s.strip()
-]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

@@ -1,4 +1,5 @@
 import contextlib
+import copy
 import os
 import signal
 import socket
@@ -11,13 +12,28 @@ from types import SimpleNamespace
 import pytest
 from cryptography.fernet import Fernet
 
+from studio import conf as studio_conf
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def conf():
+    """studio.conf for one test: `conf.POLL_SECONDS = 0.05` holds until the test ends, then
+    every knob is put back (the code reads them at call time as conf.NAME). pytest-django's
+    `settings` fixture does the same for Django's own settings."""
+    saved = {name: copy.copy(v) for name, v in vars(studio_conf).items() if name.isupper()}
+    yield studio_conf
+    for name in [name for name in vars(studio_conf) if name.isupper() and name not in saved]:
+        delattr(studio_conf, name)
+    for name, value in saved.items():
+        setattr(studio_conf, name, value)
 
 
 @pytest.fixture(autouse=True)
 def signin_throttle_off(request):
     """Django's Client.login() authenticates without a request, which django-axes refuses; the
-    throttle is switched back on by the tests that check it (tests/test_views_auth.py)."""
+    throttle is switched back on by the tests that check it (tests/teams/test_views_auth.py)."""
     if request.config.pluginmanager.hasplugin("django"):
         request.getfixturevalue("settings").AXES_ENABLED = False
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from videos.emulator import Emulator
+from tests.emulator import Emulator
 
 
 @pytest.fixture

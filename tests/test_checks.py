@@ -8,8 +8,10 @@ import sys
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core import checks
 
-from studio.teams.models import Team
+from studio.checks import remote_accounts_have_a_spare_worker
+from studio.webhooks.models import SigningSecret
 from tests.conftest import PROD_ENV, ROOT, test_database_url
 from videos.models import ProviderAccount
 
@@ -29,8 +31,7 @@ def _check_deploy(*args: str, **env: str) -> subprocess.CompletedProcess:
 def stored_secrets(transactional_db, cast):
     """A webhook secret and a MiniMax key, encrypted with this test run's key and committed,
     so the `check` process sees them."""
-    cast.acme.webhook_secret = "whsec_acme-signing-secret"
-    cast.acme.save()
+    SigningSecret.objects.create(team=cast.acme, secret="whsec_acme-signing-secret")
     ProviderAccount.objects.create(
         team=cast.acme, name="MiniMax", kind="minimax", credentials='{"api_key": "sk-1"}'
     )
@@ -48,8 +49,8 @@ def test_a_key_that_cannot_decrypt_the_stored_secrets_fails_check_deploy(stored_
     assert "studio.E001" in result.stderr
     assert (
         "2 of 2 encrypted values in the database 'default' cannot be decrypted with any key in "
-        "FIELD_ENCRYPTION_KEYS: videos.Team.webhook_secret (1), "
-        "videos.ProviderAccount.credentials (1)."
+        "FIELD_ENCRYPTION_KEYS: videos.ProviderAccount.credentials (1), "
+        "webhooks.SigningSecret.secret (1)."
     ) in " ".join(result.stderr.split())
     assert "put the new key first and keep the old ones after it" in result.stderr
 
@@ -66,7 +67,7 @@ def test_dropping_the_old_key_while_it_still_encrypts_a_secret_fails(
     new_key = Fernet.generate_key().decode()
     # One secret re-encrypted with the new key, the other still under the old one.
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
-    Team.objects.filter(name="Acme").update(webhook_secret="whsec_rotated")
+    SigningSecret.objects.filter(team__name="Acme").update(secret="whsec_rotated")
     result = _check_deploy(**prod, FIELD_ENCRYPTION_KEYS=new_key)
     assert result.returncode == 1
     assert "1 of 2 encrypted values" in result.stderr
@@ -139,3 +140,53 @@ def test_development_needs_no_collectstatic(db, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "studio.E" not in result.stderr
+
+
+def _one_worker(settings) -> None:
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 1}
+
+
+def test_one_worker_with_a_remote_account_is_warned_about(cast, settings):
+    ProviderAccount.objects.create(team=cast.acme, name="MiniMax", kind="minimax")
+    _one_worker(settings)
+    [warning] = remote_accounts_have_a_spare_worker()
+    assert warning.id == "studio.W002" and isinstance(warning, checks.Warning)
+    assert "has 1 worker (Q_WORKERS) and there is 1 remote account" in warning.msg
+    assert warning.hint == "Set Q_WORKERS to 2 or more (the default is 3)."
+
+
+def test_two_workers_or_only_local_accounts_need_no_warning(cast, settings):
+    ProviderAccount.objects.create(team=cast.acme, name="Local", kind="local")
+    _one_worker(settings)
+    assert remote_accounts_have_a_spare_worker() == [], "local renders need no loop"
+    ProviderAccount.objects.create(team=cast.acme, name="useapi", kind="useapi", enabled=False)
+    assert len(remote_accounts_have_a_spare_worker()) == 1, "it may be enabled at any time"
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    assert remote_accounts_have_a_spare_worker() == []
+
+
+def test_every_command_warns_about_one_worker_but_still_runs(transactional_db, cast):
+    ProviderAccount.objects.create(team=cast.acme, name="MiniMax", kind="minimax")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": test_database_url(), "Q_WORKERS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "studio.W002" in result.stderr
+
+
+def test_a_database_not_yet_migrated_is_no_reason_to_warn(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite3", "Q_WORKERS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "studio.W002" not in result.stderr

@@ -3,17 +3,23 @@
 import base64
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from PIL import Image
 
-from videos.emulator import Emulator
+from tests.emulator import Emulator
+from tests.emulator.__main__ import parse_args
 
 FAST = {"preparing_s": 0.05, "queueing_s": 0.05, "processing_s": 0.3}
 KEY = "key-alpha"
@@ -777,3 +783,33 @@ def test_useapi_calls_reply_url_once_when_the_video_is_final(emulator, receiver)
     time.sleep(0.1)
     assert len(hook.posts) == 1
     assert hook.posts[0]["status"] == 2 and hook.posts[0]["replyRef"] == "order-9"
+
+
+def test_the_command_line_serves_without_django_or_the_studios_settings(tmp_path):
+    # No secrets, no settings module: the emulator is a stand-alone HTTP server.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS")
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", "--port", "0", "--cache-dir", str(tmp_path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert requests.get(f"{url}/_emulator/stats", timeout=5).json()["tasks"] == []
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0
+    assert "Stopping" in process.stdout.read()
+
+
+def test_the_command_line_takes_the_old_management_commands_options():
+    options = parse_args(["--port", "9000", "--seconds", "20", "--rate-limit-429"])
+    assert (options.port, options.seconds, options.rate_limit_429) == (9000, 20.0, True)

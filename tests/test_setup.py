@@ -1,5 +1,6 @@
 """Settings, the first-run commands, and the studio's own process runner."""
 
+import json
 import os
 import signal
 import socket
@@ -48,9 +49,64 @@ def test_production_refuses_to_start_without_its_secrets():
     assert "needs SECRET_KEY and FIELD_ENCRYPTION_KEYS" in result.stderr
 
 
+def _embedded(tmp_path: Path) -> dict[str, str]:
+    """A checkout's environment with nothing set: the secrets must come from its data dir."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS")}
+    return {
+        **env,
+        "STUDIO_DATA_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/studio.sqlite3",
+    }
+
+
+def test_loading_the_settings_writes_nothing_and_names_the_fix(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_embedded(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "No SECRET_KEY and FIELD_ENCRYPTION_KEYS" in result.stderr
+    assert "python -m studio.embedded" in result.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_the_first_run_step_generates_the_embedded_secrets_once(tmp_path):
+    env = _embedded(tmp_path)
+
+    def first_run_step():
+        step = [sys.executable, "-m", "studio.embedded"]
+        subprocess.run(step, cwd=ROOT, env=env, check=True, timeout=60)
+        return tmp_path / "var" / "secrets.json"
+
+    secrets_file = first_run_step()
+    generated = secrets_file.read_text()
+    assert secrets_file.stat().st_mode & 0o777 == 0o600
+    assert set(json.loads(generated)) == {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS"}
+    assert first_run_step().read_text() == generated, "kept, never replaced"
+    env_run = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert env_run.returncode == 0, env_run.stderr
+
+
 def test_a_bad_boolean_setting_is_a_clear_error():
     result = _manage("check", DEBUG="maybe")
     assert "DEBUG must be True or False" in result.stderr
+
+
+def test_a_bad_studio_knob_stops_every_command_naming_it():
+    result = _manage("check", POLL_SECONDS="soon")
+    assert result.returncode == 1
+    assert "POLL_SECONDS must be a number, not 'soon'" in result.stderr
 
 
 def test_bootstrap_prints_the_generated_password_once(db, capsys):

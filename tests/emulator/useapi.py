@@ -10,13 +10,13 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from videos.emulator.media import BadImage, inspect_image
-from videos.emulator.minimax import outcome_for
-from videos.emulator.state import Task
-from videos.emulator.wire import Reply, Request, useapi_error
+from tests.emulator.media import BadImage, inspect_image
+from tests.emulator.minimax import outcome_for
+from tests.emulator.state import Task
+from tests.emulator.wire import Reply, Request, useapi_error
 
 if TYPE_CHECKING:
-    from videos.emulator.server import Emulator
+    from tests.emulator.server import Emulator
 
 PREFIX = "/v1/minimax"
 DEFAULT_ACCOUNT = "100001"

@@ -21,8 +21,10 @@ try:
 except ImportError:  # pragma: no cover - not on Windows; the in-process lock still applies
     fcntl = None  # type: ignore[assignment]
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_CACHE_DIR = REPO / "var" / "emulator-cache"
+# Outside the repository, and per user so two accounts on one machine do not share a lock file;
+# the clip survives between runs (rendering it takes a few seconds), like any other cache.
+_USER = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / f"studio-emulator-cache-{_USER}"
 # Bump when the renderer's output changes, so stale clips are not reused.
 CLIP_NAME = "clip-v1-1280x720.mp4"
 POSTER_NAME = "clip-v1-1280x720.jpg"

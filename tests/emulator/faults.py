@@ -1,6 +1,6 @@
 """The answers of injected faults that replace the real reply (see Emulator.fault)."""
 
-from videos.emulator.wire import Reply, base_resp, useapi_error
+from tests.emulator.wire import Reply, base_resp, useapi_error
 
 CODE_MESSAGES = {
     1000: "unknown error",

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from videos.emulator.config import EmulatorConfig, check_fault
+from tests.emulator.config import EmulatorConfig, check_fault
 
 RUNNING = ("Preparing", "Queueing", "Processing")
 FINAL = ("Success", "Fail")

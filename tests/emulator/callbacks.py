@@ -13,7 +13,7 @@ import urllib.request
 import zlib
 from typing import Any
 
-from videos.emulator.state import State
+from tests.emulator.state import State
 
 # No proxies: receivers are on loopback, and a proxy from the environment would only get in the way.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from videos.emulator import minimax, useapi
-from videos.emulator.callbacks import CallbackSender
-from videos.emulator.config import EmulatorConfig
-from videos.emulator.faults import fault_reply
-from videos.emulator.media import ClipCache
-from videos.emulator.state import State, Task
-from videos.emulator.wire import Reply, Request
+from tests.emulator import minimax, useapi
+from tests.emulator.callbacks import CallbackSender
+from tests.emulator.config import EmulatorConfig
+from tests.emulator.faults import fault_reply
+from tests.emulator.media import ClipCache
+from tests.emulator.state import State, Task
+from tests.emulator.wire import Reply, Request
 
 TICK_S = 0.02
 CHUNK = 64 * 1024

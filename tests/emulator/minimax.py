@@ -5,13 +5,13 @@ Business errors are HTTP 200 with a non-zero base_resp.status_code, as on the re
 
 from typing import TYPE_CHECKING, Any
 
-from videos.emulator.callbacks import check_challenge
-from videos.emulator.media import BadImage, check_minimax_image
-from videos.emulator.state import Task
-from videos.emulator.wire import Reply, Request, base_resp
+from tests.emulator.callbacks import check_challenge
+from tests.emulator.media import BadImage, check_minimax_image
+from tests.emulator.state import Task
+from tests.emulator.wire import Reply, Request, base_resp
 
 if TYPE_CHECKING:
-    from videos.emulator.server import Emulator
+    from tests.emulator.server import Emulator
 
 H23, H23_FAST, H02 = "MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3-Fast", "MiniMax-Hailuo-02"
 SERIES_01 = ("T2V-01", "T2V-01-Director", "I2V-01", "I2V-01-Director", "I2V-01-live")

@@ -6,10 +6,11 @@
     emu.stats()["tasks"]
     emu.stop()
 
-Run one on its own with `python manage.py minimax_emulator --port 8765`.
+Run one on its own with `python -m tests.emulator --port 8765` (no Django needed). The one
+clip it serves is rendered once into a cache outside the repository (`--cache-dir` to choose).
 """
 
-from videos.emulator.config import FAULT_KINDS, FAULT_ROUTES, EmulatorConfig
-from videos.emulator.server import Emulator
+from tests.emulator.config import FAULT_KINDS, FAULT_ROUTES, EmulatorConfig
+from tests.emulator.server import Emulator
 
 __all__ = ["FAULT_KINDS", "FAULT_ROUTES", "Emulator", "EmulatorConfig"]
