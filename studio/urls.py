@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from studio.teams import signin
+from studio.teams.forms import ResetForm
 
 urlpatterns = [
     path("login/", signin.SignInView.as_view(), name="login"),
@@ -16,7 +17,8 @@ urlpatterns = [
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(
-            email_template_name="registration/password_reset_email.txt"
+            email_template_name="registration/password_reset_email.txt",
+            form_class=ResetForm,
         ),
         name="password_reset",
     ),
@@ -36,7 +38,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("v1/", include("studio.api.v1_urls")),
+    path("v1/", include("studio.api.api")),
     path("", include("videos.urls")),
     path("", include("studio.teams.urls")),
     path("", include("studio.api.urls")),

@@ -13,8 +13,6 @@ class MembershipInline(admin.TabularInline):
 class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "api_strict", "created_at"]
     inlines = [MembershipInline]
-    # The signing secrets are shown to the team's admins on its Webhooks page, not here.
-    exclude = ["webhook_secret", "webhook_secret_previous"]
 
 
 @admin.register(Invite)

@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.db import models
 
-from studio.lib.fields import EncryptedTextField
-
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -15,11 +13,6 @@ class Team(models.Model):
     # per team; blank means the server's default (API_USER_QUEUE_LIMIT, API_TEAM_QUEUE_LIMIT).
     user_queue_limit = models.PositiveIntegerField(null=True, blank=True)
     team_queue_limit = models.PositiveIntegerField(null=True, blank=True)
-    # replyUrl callbacks are signed with this (Standard Webhooks). After a rotation the previous
-    # secret signs too for a day, so receivers can switch without losing a callback.
-    webhook_secret = EncryptedTextField(blank=True, default="")
-    webhook_secret_previous = EncryptedTextField(blank=True, default="")
-    webhook_rotated_at = models.DateTimeField(null=True, blank=True)
     # Also call replyUrl while a video runs (status changes), not only when it ends.
     webhook_progress = models.BooleanField(default=False)
     # The replyUrl of an API create that names none (useapi.net keeps one per account).

@@ -3,12 +3,12 @@
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from studio import conf
 from studio.lib.errors import ServiceError
 from studio.lib.tokens import token_hash
 from studio.teams import hooks, selectors
@@ -39,7 +39,7 @@ def _ensure_admin_left(team: Team, *, losing: Membership) -> None:
 
 def membership_set_role(*, membership: Membership, role: str) -> Membership:
     if role not in Membership.Role.values:
-        raise ServiceError(f"Unknown role {role!r}.")
+        raise ServiceError(f"Unknown role {role!r}.", field="role")
     with transaction.atomic():
         team = _lock_team(membership.team_id)
         if membership.is_admin and role != Membership.Role.ADMIN:
@@ -83,7 +83,7 @@ def user_update_profile(*, user: AbstractBaseUser, email: str) -> None:
 def invite_create(*, team: Team, by: AbstractBaseUser, label: str, role: str) -> tuple[Invite, str]:
     """Returns the invite and its token; only the token's hash is kept, so show it once."""
     if role not in Membership.Role.values:
-        raise ServiceError(f"Unknown role {role!r}.")
+        raise ServiceError(f"Unknown role {role!r}.", field="role")
     token = secrets.token_urlsafe(32)
     invite = Invite.objects.create(
         team=team,
@@ -91,7 +91,7 @@ def invite_create(*, team: Team, by: AbstractBaseUser, label: str, role: str) ->
         label=label.strip(),
         token_hash=token_hash(token),
         created_by=by,
-        expires_at=timezone.now() + timedelta(days=settings.INVITE_DAYS),
+        expires_at=timezone.now() + timedelta(days=conf.INVITE_DAYS),
     )
     return invite, token
 

@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from studio import conf
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -56,7 +58,7 @@ def _address(text: str) -> IPAddress | None:
 
 
 def _trusted(address: IPAddress) -> bool:
-    return any(address in network for network in settings.TRUSTED_PROXIES)
+    return any(address in network for network in conf.TRUSTED_PROXIES)
 
 
 @dataclass

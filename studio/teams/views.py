@@ -21,16 +21,22 @@ from studio.teams.forms import (
 @login_required
 def team(request):
     membership = access.require_membership(request)
-    return render(request, "videos/team.html", _team_context(membership))
+    return render(request, "teams/team.html", _team_context(membership))
 
 
 def _team_context(membership, **extra) -> dict:
     team = membership.team
+    members = selectors.team_members(team=team)
     return {
-        "members": selectors.team_members(team=team),
+        "members": members,
+        # Each row with its role select, which only admins see.
+        "member_rows": [
+            (m, RoleForm.for_member(m) if membership.is_admin else None) for m in members
+        ],
         "invites": selectors.team_open_invites(team=team) if membership.is_admin else [],
         **hooks.context(hooks.team_page, team),
         "invite_form": InviteForm(),
+        "nav": "team",
         **extra,
     }
 
@@ -42,7 +48,7 @@ def invite_create(request):
     form = InviteForm(request.POST)
     if not form.is_valid():
         return render(
-            request, "videos/team.html", _team_context(membership, invite_form=form), status=400
+            request, "teams/team.html", _team_context(membership, invite_form=form), status=400
         )
     invite, token = services.invite_create(
         team=membership.team,
@@ -52,7 +58,7 @@ def invite_create(request):
     )
     link = request.build_absolute_uri(reverse("join", args=[token]))
     return render(
-        request, "videos/team.html", _team_context(membership, new_invite=invite, new_link=link)
+        request, "teams/team.html", _team_context(membership, new_invite=invite, new_link=link)
     )
 
 
@@ -108,7 +114,7 @@ def team_switch(request):
 def join(request, token: str):
     invite = services.invite_find(token=token)
     if invite is None:
-        return render(request, "videos/join.html", {"invalid": True}, status=404)
+        return render(request, "teams/join.html", {"invalid": True}, status=404)
     form = JoinForm(request.POST or None) if not request.user.is_authenticated else None
     if request.method == "POST":
         try:
@@ -123,29 +129,34 @@ def join(request, token: str):
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             else:
                 return render(
-                    request, "videos/join.html", {"invite": invite, "form": form}, status=400
+                    request, "teams/join.html", {"invite": invite, "form": form}, status=400
                 )
         except ServiceError as exc:
             return render(
-                request, "videos/join.html", {"invalid": True, "reason": str(exc)}, status=410
+                request, "teams/join.html", {"invalid": True, "reason": str(exc)}, status=410
             )
         request.session[access.SESSION_TEAM_KEY] = invite.team_id
         messages.success(request, f"Welcome to {invite.team.name}.")
         return redirect("gallery")
-    return render(request, "videos/join.html", {"invite": invite, "form": form})
+    return render(request, "teams/join.html", {"invite": invite, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def profile(request):
     """Where password reset mail goes, the teams you are in, and the way to your password."""
-    form = ProfileForm(request.POST or None, initial={"email": request.user.email})
+    initial = {"username": request.user.get_username(), "email": request.user.email}
+    form = ProfileForm(request.POST or None, initial=initial)
     if form.is_bound and form.is_valid():
         services.user_update_profile(user=request.user, email=form.cleaned_data["email"])
         messages.success(request, "Your profile was saved.")
         return redirect("profile")
-    context = {"form": form, "memberships": selectors.user_teams(user=request.user)}
-    return render(request, "videos/profile.html", context, status=form_status(form))
+    context = {
+        "form": form,
+        "memberships": selectors.user_teams(user=request.user),
+        "nav": "profile",
+    }
+    return render(request, "teams/profile.html", context, status=form_status(form))
 
 
 @require_http_methods(["GET", "POST"])
@@ -155,12 +166,13 @@ def team_leave(request, team_id: int):
     leaving = access.get_own_membership(request.user, team_id)
     if request.method == "GET":
         refusal = selectors.membership_leave_refusal(membership=leaving)
-        return render(request, "videos/team_leave.html", {"leaving": leaving, "refusal": refusal})
+        context = {"leaving": leaving, "refusal": refusal, "nav": "profile"}
+        return render(request, "teams/team_leave.html", context)
     try:
         services.membership_leave(user=request.user, team=leaving.team)
     except ServiceError as exc:
-        context = {"leaving": leaving, "refusal": str(exc)}
-        return render(request, "videos/team_leave.html", context, status=409)
+        context = {"leaving": leaving, "refusal": str(exc), "nav": "profile"}
+        return render(request, "teams/team_leave.html", context, status=409)
     if request.session.get(access.SESSION_TEAM_KEY) == leaving.team_id:
         del request.session[access.SESSION_TEAM_KEY]  # the gallery falls back to another team
     messages.success(request, f"You left {leaving.team.name}.")

@@ -22,12 +22,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from studio.api import records
+from studio import conf
+from studio.api.schemas import video_record
 from studio.lib import netguard
 from studio.teams.models import Team
 from studio.webhooks import signing as webhook_signing
 from studio.webhooks.models import WebhookDelivery
-from studio.webhooks.services import team_webhook_secret
+from studio.webhooks.services import signing_secret_ensure
 from videos.models import Video
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def callbacks_collect() -> int:
     return queued
 
 
-_RELATED = ("account", "image", "last_image", "team")
+_RELATED = ("attempt__account", "image", "last_image", "team")
 
 
 def _progress_mark(video: Video) -> str:
@@ -81,11 +82,11 @@ def _progress_mark(video: Video) -> str:
 
 
 def _base(video: Video) -> str:
-    return settings.PUBLIC_URL or video.origin
+    return conf.PUBLIC_URL or video.origin
 
 
 def _body(video: Video, event: str) -> bytes:
-    record = records.video_record(video, base=_base(video))
+    record = video_record(video, base=_base(video))
     record["event"] = event
     return json.dumps(record, separators=(",", ":")).encode()
 
@@ -130,11 +131,7 @@ def callbacks_due() -> int:
 
 def team_signing_secrets(team: Team) -> list[str]:
     """The secrets that sign now: the current one, and for a day after a rotation the old."""
-    current = team_webhook_secret(team=team)
-    rotated = team.webhook_rotated_at
-    if team.webhook_secret_previous and rotated and timezone.now() - rotated < timedelta(days=1):
-        return [current, team.webhook_secret_previous]
-    return [current]
+    return signing_secret_ensure(team=team).signing()
 
 
 def callback_send(*, delivery_id: int) -> str | None:
@@ -205,7 +202,7 @@ def callback_send(*, delivery_id: int) -> str | None:
 
 
 def _waits(delivery: WebhookDelivery) -> list[float]:
-    waits = settings.WEBHOOK_RETRY_SECONDS
+    waits = conf.WEBHOOK_RETRY_SECONDS
     return waits[: PROGRESS_ATTEMPTS - 1] if delivery.event == Event.PROGRESS else waits
 
 

@@ -1,5 +1,9 @@
-from django.db import models
+from datetime import timedelta
 
+from django.db import models
+from django.utils import timezone
+
+from studio.lib.fields import EncryptedTextField
 from studio.teams.models import Team
 from videos.models import Video
 
@@ -47,3 +51,26 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.url} ({self.state})"
+
+
+class SigningSecret(models.Model):
+    """A team's replyUrl signing secret (Standard Webhooks), made on first use. After a rotation
+    the previous secret signs too for a day, so receivers can switch without losing a callback."""
+
+    # Until 24 hours after a rotation, callbacks carry a signature from the previous secret too.
+    OVERLAP = timedelta(days=1)
+
+    team = models.OneToOneField(
+        Team, models.CASCADE, primary_key=True, related_name="signing_secret"
+    )
+    secret = EncryptedTextField()
+    previous = EncryptedTextField(blank=True, default="")
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Signing secret of {self.team}"
+
+    def signing(self) -> list[str]:
+        """The secrets that sign now: the current one, and for a day after a rotation the old."""
+        overlap = self.rotated_at and timezone.now() - self.rotated_at < self.OVERLAP
+        return [self.secret, self.previous] if self.previous and overlap else [self.secret]

@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.lib.errors import ServiceError
+from studio.lib.forms import add_service_error
 from studio.teams.access import require_admin
 from studio.webhooks import deliveries as callbacks
 from studio.webhooks import selectors, services
@@ -23,8 +24,8 @@ def webhooks(request):
     membership = require_admin(request)
     deliveries = selectors.team_deliveries(team=membership.team)
     if request.htmx:
-        return render(request, "videos/webhooks.html#deliveries", {"deliveries": deliveries})
-    return render(request, "videos/webhooks.html", _webhooks_context(membership, deliveries))
+        return render(request, "webhooks/webhooks.html#deliveries", {"deliveries": deliveries})
+    return render(request, "webhooks/webhooks.html", _webhooks_context(membership, deliveries))
 
 
 def _webhooks_context(membership, deliveries=None, **extra) -> dict:
@@ -40,9 +41,11 @@ def _webhooks_context(membership, deliveries=None, **extra) -> dict:
     )
     return {
         "form": settings_form,
-        "secret": services.team_webhook_secret(team=team),
-        "previous_signs": len(callbacks.team_signing_secrets(team)) > 1,
+        "signing": (signing := services.signing_secret_ensure(team=team)),
+        "secret": signing.secret,
+        "previous_signs": len(signing.signing()) > 1,
         "deliveries": selectors.team_deliveries(team=team) if deliveries is None else deliveries,
+        "nav": "webhooks",
         **extra,
     }
 
@@ -79,10 +82,10 @@ def team_api_settings(request):
         try:
             services.team_api_settings(team=membership.team, **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error("default_reply_url", str(exc))
+            add_service_error(form, exc)
         else:
             messages.success(request, "API settings saved.")
             return redirect("webhooks")
     messages.error(request, "The API settings were not saved; see the form.")
     context = _webhooks_context(membership, form=form)
-    return render(request, "videos/webhooks.html", context, status=400)
+    return render(request, "webhooks/webhooks.html", context, status=400)
