@@ -37,6 +37,8 @@ from pathlib import Path
 import requests
 from PIL import Image
 
+from studio.embedded import fresh_secrets
+
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -103,6 +105,7 @@ def _environment(scratch: Path) -> dict[str, str]:
         if key not in ("DATABASE_URL", "DJANGO_ENV", "DJANGO_SETTINGS_MODULE")
     }
     env.update(
+        fresh_secrets(),  # a scratch database, so secrets of its own
         STUDIO_DATA_DIR=str(scratch),
         MEDIA_ROOT=str(scratch / "media"),
         WORKER_STATE_DIR=str(scratch / "workers"),

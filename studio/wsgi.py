@@ -5,7 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 django_application = get_wsgi_application()
 
-from videos import middleware, textguard  # noqa: E402 (needs the settings loaded above)
+from studio import middleware  # noqa: E402 (needs the settings loaded above)
+from studio.lib import textguard  # noqa: E402
 
 
 def application(environ, start_response):

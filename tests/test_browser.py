@@ -133,7 +133,7 @@ def test_the_form_shows_an_error_next_to_the_field(cast, live_server, browser, t
     page.fill("#id_prompt", "Something")
     page.set_input_files("#id_image", str(tiny))
     page.click("#new-video button[type=submit]")
-    error = page.wait_for_selector("#image-error")
+    error = page.wait_for_selector("#id_image_error")
     assert "300" in error.text_content()
     _shot(page, "form-error")
 
@@ -165,7 +165,7 @@ def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
     )
     scheduler.videos_dispatch()
     done.refresh_from_db()
-    scheduler.video_run(video_id=done.pk, attempt=done.attempts)
+    scheduler.video_run(video_id=done.pk, attempt=done.attempt_id)
     make_video(
         cast.acme,
         cast.bob,
@@ -198,7 +198,6 @@ def test_the_gallery_shows_every_state_of_a_card(cast, live_server, browser):
         prompt="Lanterns drifting over a night lake",
         message=scheduler.WORKER_RESTART,
         worker_losses=1,
-        attempts=1,
     )
     page = browser.new_page(viewport={"width": 1360, "height": 900})
     _sign_in(page, live_server, "bob")

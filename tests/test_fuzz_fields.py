@@ -41,7 +41,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from studio.api import records
+from studio.api import links as records
 from studio.api import services as api_services
 from studio.api.models import ApiToken
 from studio.teams import services as team_services
@@ -58,7 +58,7 @@ EXPLORE = os.environ.get("STUDIO_FUZZ_EXAMPLES")
 PNG = image_bytes()  # one that the studio accepts
 CSRF = "fuzzcsrf" * 4  # a well-formed secret; the same value in the cookie and the header
 BOUNDARY = "fuzzboundary7MA4YWxkTrZu0gW"
-CATCH_ALL = "studio.api.endpoints.not_found"  # the JSON 404 for any other path under /v1/
+CATCH_ALL = "studio.api.api.not_found"  # the JSON 404 for any other path under /v1/
 STORED = (Video, ProviderAccount, ApiToken, Invite, PromptImage, Membership, Team, WebhookDelivery)
 
 
@@ -544,9 +544,9 @@ def fast_passwords(settings):
 
 
 @pytest.fixture
-def world(cast, settings, offline):
-    settings.API_RATE_LIMIT = 1_000_000
-    settings.API_USER_QUEUE_LIMIT = settings.API_TEAM_QUEUE_LIMIT = 1_000_000
+def world(cast, settings, conf, offline):
+    conf.API_RATE_LIMIT = 1_000_000
+    conf.API_USER_QUEUE_LIMIT = conf.API_TEAM_QUEUE_LIMIT = 1_000_000
     settings.AXES_FAILURE_LIMIT = 1_000_000
     return _populate(cast)
 
@@ -611,7 +611,7 @@ def _populate(cast) -> SimpleNamespace:
         api_done=records.video_id(done),
         api_queued=records.video_id(queued),
         other_video_id=records.video_id(other_video),
-        callback_token=waiting.callback_token,
+        callback_token=waiting.attempt.callback_token,
         invite=invite.pk,
         invite_token=invite_token,
         token=raw_token,

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
+from studio import conf
 from videos import workers
 from videos.scheduler import DB_OUTAGE
 
@@ -87,7 +88,7 @@ class Supervisor:
     def run(self) -> int:
         """Runs until a signal (KeyboardInterrupt) or a child that keeps crashing; returns the
         exit code."""
-        grace = settings.WORKER_STOP_GRACE_SECONDS
+        grace = conf.WORKER_STOP_GRACE_SECONDS
         self.watchdog = subprocess.Popen(
             [sys.executable, "-m", "videos.watchdog", str(grace)],
             stdin=subprocess.PIPE,
@@ -109,7 +110,7 @@ class Supervisor:
                     next_check = now + CHECK_SECONDS
                 if now >= next_watch:
                     self._watch_videos()  # database queries
-                    next_watch = now + settings.WORKER_WATCH_SECONDS
+                    next_watch = now + conf.WORKER_WATCH_SECONDS
                 time.sleep(0.2)
         finally:
             for child in self.children:
@@ -155,16 +156,16 @@ class Supervisor:
             self.stuck_since = None
             return
         self.stuck_since = self.stuck_since or now
-        if now - self.stuck_since >= settings.WORKER_STUCK_SECONDS:
+        if now - self.stuck_since >= conf.WORKER_STUCK_SECONDS:
             # A stuck cluster cannot drain its queue, so its graceful stop can only hang: a
             # short grace lets a busy worker finish its write; whatever it held is handed back.
-            grace = min(settings.WORKER_STOP_GRACE_SECONDS, STUCK_GRACE_SECONDS)
+            grace = min(conf.WORKER_STOP_GRACE_SECONDS, STUCK_GRACE_SECONDS)
             self._restart(self.worker, why=f"it is stuck: {reason}", grace=grace)
 
     def _restart(self, child: Child, *, why: str, grace: float | None = None) -> None:
         if why:
             log.warning("Restarting the %s (%s): %s", child.name, child.pid, why)
-        child.stop(settings.WORKER_STOP_GRACE_SECONDS if grace is None else grace)
+        child.stop(conf.WORKER_STOP_GRACE_SECONDS if grace is None else grace)
         if child is self.worker:
             self.seen, self.stuck_since = None, None
             self._recover()

@@ -11,7 +11,7 @@ the cloud metadata service and everything else inside the network. So:
   The Host header and the TLS server name and certificate check stay on the real host name.
 
 Loopback, private, link-local, CGNAT, multicast, NAT64 and cloud-metadata addresses are refused
-unless settings.OUTBOUND_ALLOWED_NETWORKS lists them. A refused address gets one plain message,
+unless conf.OUTBOUND_ALLOWED_NETWORKS lists them. A refused address gets one plain message,
 the same whether or not anything listens there, and nothing is sent to it first.
 """
 
@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection
+
+from studio import conf
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -138,7 +139,7 @@ def checked_addresses(host: str, port: int) -> list[str]:
 
 
 def allowed(ip: IPAddress) -> bool:
-    listed = _networks(tuple(settings.OUTBOUND_ALLOWED_NETWORKS))
+    listed = _networks(tuple(conf.OUTBOUND_ALLOWED_NETWORKS))
     # ::ffff:127.0.0.1 is 127.0.0.1 on the wire, so an allowed 127.0.0.0/8 admits it too.
     mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
     wire = [a for a in (ip, mapped) if a is not None]
@@ -267,7 +268,7 @@ def post_json(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
                 data=body,
                 headers=send_headers,
                 allow_redirects=False,
-                timeout=(CONNECT_TIMEOUT_SECONDS, settings.WEBHOOK_TIMEOUT_SECONDS),
+                timeout=(CONNECT_TIMEOUT_SECONDS, conf.WEBHOOK_TIMEOUT_SECONDS),
                 stream=True,
             ) as response:
                 return Answer(
@@ -284,7 +285,7 @@ def post_json(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
             ) from e
         except requests.exceptions.ReadTimeout as e:
             raise DeliveryFailed(
-                f"{host} did not answer within {settings.WEBHOOK_TIMEOUT_SECONDS:g}s."
+                f"{host} did not answer within {conf.WEBHOOK_TIMEOUT_SECONDS:g}s."
             ) from e
         except requests.exceptions.ConnectionError as e:
             raise DeliveryFailed(f"Could not connect to {host}: {_reason(e)}") from e
@@ -315,7 +316,7 @@ def parse(
     if scheme not in ("http", "https"):
         raise UnsafeURL(field, f"must start with https:// (got {scheme or 'no scheme'}).")
     if allow_http is None:
-        allow_http = settings.WEBHOOK_ALLOW_HTTP
+        allow_http = conf.WEBHOOK_ALLOW_HTTP
     if scheme == "http" and not allow_http:
         raise UnsafeURL(field, "must use https://; plain http:// is not allowed here.")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:

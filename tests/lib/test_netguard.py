@@ -27,11 +27,11 @@ REFUSED_MESSAGE = (
 
 
 @pytest.fixture(autouse=True)
-def guard_settings(settings):
+def guard_settings(settings, conf):
     # As in production whatever the environment says; tests that need more set them.
-    settings.OUTBOUND_ALLOWED_NETWORKS = []
-    settings.WEBHOOK_ALLOW_HTTP = True
-    settings.WEBHOOK_TIMEOUT_SECONDS = 5.0
+    conf.OUTBOUND_ALLOWED_NETWORKS = []
+    conf.WEBHOOK_ALLOW_HTTP = True
+    conf.WEBHOOK_TIMEOUT_SECONDS = 5.0
     return settings
 
 
@@ -184,15 +184,15 @@ def test_it_refuses_a_name_that_cannot_be_resolved():
         check_url(f"https://{too_long}/hook")
 
 
-def test_it_refuses_http_when_only_https_is_allowed(settings):
-    settings.WEBHOOK_ALLOW_HTTP = False
+def test_it_refuses_http_when_only_https_is_allowed(conf):
+    conf.WEBHOOK_ALLOW_HTTP = False
     with pytest.raises(UnsafeURL, match="must use https://"):
         check_url("http://93.184.215.14/hook")
     check_url("https://93.184.215.14/hook")
 
 
-def test_the_allow_list_opens_a_local_network(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+def test_the_allow_list_opens_a_local_network(conf):
+    conf.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     check_url("http://127.0.0.1:8000/hook")
     check_url("http://[::ffff:127.0.0.1]:8000/hook")
     check_url("http://localhost:8000/hook")
@@ -201,9 +201,9 @@ def test_the_allow_list_opens_a_local_network(settings):
             check_url(url)
 
 
-def test_a_name_is_refused_when_any_of_its_addresses_is(settings, monkeypatch):
+def test_a_name_is_refused_when_any_of_its_addresses_is(conf, monkeypatch):
     # A client may fall back to any address of a name, so each must pass.
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    conf.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     real = socket.getaddrinfo
     both = [*real("127.0.0.1", 80, type=socket.SOCK_STREAM), *real("127.0.0.2", 80)]
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: both)
@@ -214,14 +214,14 @@ def test_a_name_is_refused_when_any_of_its_addresses_is(settings, monkeypatch):
 @pytest.mark.parametrize(
     "url", ["http://169.254.169.254/", "http://[::ffff:169.254.169.254]/", "http://168.63.129.16/"]
 )
-def test_metadata_stays_refused_when_a_wider_network_is_allowed(settings, url):
-    settings.OUTBOUND_ALLOWED_NETWORKS = [*LOOPBACK, "169.254.0.0/16", "168.63.0.0/16"]
+def test_metadata_stays_refused_when_a_wider_network_is_allowed(conf, url):
+    conf.OUTBOUND_ALLOWED_NETWORKS = [*LOOPBACK, "169.254.0.0/16", "168.63.0.0/16"]
     with pytest.raises(netguard.Refused):
         check_url(url)
 
 
-def test_metadata_opens_only_when_listed_on_its_own(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["169.254.169.254/32", "fd00:ec2::254/128"]
+def test_metadata_opens_only_when_listed_on_its_own(conf):
+    conf.OUTBOUND_ALLOWED_NETWORKS = ["169.254.169.254/32", "fd00:ec2::254/128"]
     check_url("http://169.254.169.254/latest/meta-data/")
     check_url("http://[::ffff:169.254.169.254]/latest/meta-data/")
     check_url("http://[fd00:ec2::254]/latest/meta-data/")
@@ -229,8 +229,8 @@ def test_metadata_opens_only_when_listed_on_its_own(settings):
         check_url("http://169.254.170.2/")  # ECS credentials: another address, not listed
 
 
-def test_it_delivers_the_body_with_the_urls_host_header(settings, receiver):
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+def test_it_delivers_the_body_with_the_urls_host_header(conf, receiver):
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
 
     answer = post_json(
         f"http://127.0.0.1:{receiver.port}/hook?team=1",
@@ -249,8 +249,8 @@ def test_it_delivers_the_body_with_the_urls_host_header(settings, receiver):
     assert headers["webhook-id"] == "msg_1"
 
 
-def test_it_connects_to_the_checked_address_but_keeps_the_host_name(settings, receiver):
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+def test_it_connects_to_the_checked_address_but_keeps_the_host_name(conf, receiver):
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
 
     # 2130706433 is 127.0.0.1 to getaddrinfo: the request goes to the IP, Host stays the name.
     answer = post_json(f"http://2130706433:{receiver.port}/hook", body=b"{}", headers={})
@@ -260,8 +260,8 @@ def test_it_connects_to_the_checked_address_but_keeps_the_host_name(settings, re
     assert headers["Host"] == f"2130706433:{receiver.port}"
 
 
-def test_it_returns_a_redirect_without_following_it(settings, receiver_factory):
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+def test_it_returns_a_redirect_without_following_it(conf, receiver_factory):
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     target = receiver_factory()
     redirecting = receiver_factory()
     redirecting.status = 302
@@ -275,8 +275,8 @@ def test_it_returns_a_redirect_without_following_it(settings, receiver_factory):
     assert target.requests == []
 
 
-def test_it_caps_the_response_body(settings, receiver_factory):
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+def test_it_caps_the_response_body(conf, receiver_factory):
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
 
     class Chatty(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -301,8 +301,8 @@ def test_it_caps_the_response_body(settings, receiver_factory):
     assert answer.body.startswith("\ufffdxxx")
 
 
-def test_a_receiver_that_is_down_gives_delivery_failed(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+def test_a_receiver_that_is_down_gives_delivery_failed(conf):
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     # A bound socket that never listens: the port stays ours and every connect is refused.
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -321,11 +321,11 @@ def test_it_refuses_to_post_to_a_local_receiver_without_the_allow_list(receiver)
 
 
 def test_a_post_connects_to_the_address_it_checked_not_to_a_second_dns_answer(
-    settings, receiver_factory, monkeypatch
+    conf, receiver_factory, monkeypatch
 ):
     """DNS rebinding: the name first resolves to the allowed receiver, afterwards to another
     address. The connection is made to the first answer, and the name is looked up once."""
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    conf.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     allowed = receiver_factory()
     internal = receiver_factory("127.0.0.2", allowed.port)
     real, lookups = socket.getaddrinfo, []
@@ -346,8 +346,8 @@ def test_a_post_connects_to_the_address_it_checked_not_to_a_second_dns_answer(
     assert internal.connections == 0
 
 
-def test_it_checks_the_certificate_of_an_https_receiver(settings, tmp_path):
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+def test_it_checks_the_certificate_of_an_https_receiver(conf, tmp_path):
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     cert, key = _self_signed_certificate(tmp_path, "127.0.0.1")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -378,9 +378,9 @@ def test_it_checks_the_certificate_of_an_https_receiver(settings, tmp_path):
     assert handshake_seen.is_set()
 
 
-def test_https_keeps_the_host_name_for_sni_and_the_certificate_check(settings, tmp_path):
+def test_https_keeps_the_host_name_for_sni_and_the_certificate_check(conf, tmp_path):
     """The socket goes to the checked address; TLS still names and verifies the host."""
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     cert, key = _self_signed_certificate(tmp_path, "localhost")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -416,8 +416,8 @@ def test_https_keeps_the_host_name_for_sni_and_the_certificate_check(settings, t
     assert server_names == ["localhost"] and hosts == [f"localhost:{port}"]
 
 
-def test_a_session_refuses_a_proxy_it_would_not_check(settings, receiver):
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+def test_a_session_refuses_a_proxy_it_would_not_check(conf, receiver):
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     with netguard.session() as s, pytest.raises(netguard.Refused, match="proxy"):
         s.get("http://93.184.215.14/", proxies={"http": f"http://127.0.0.1:{receiver.port}"})
     assert receiver.connections == 0
@@ -461,9 +461,9 @@ def _self_signed_certificate(directory, name: str) -> tuple[str, str]:
     return str(cert_path), str(key_path)
 
 
-def test_an_internationalised_host_becomes_punycode_for_the_host_header(settings):
+def test_an_internationalised_host_becomes_punycode_for_the_host_header(conf):
     # The Host header must be ASCII; a Unicode name would fail inside http.client instead.
-    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+    conf.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
     from studio.lib.netguard import parse
 
     assert parse("https://пример.рф:8443/hook", field="replyUrl")[1] == "xn--e1afmkfd.xn--p1ai"

@@ -9,9 +9,9 @@ from studio.webhooks import deliveries as callbacks
 from studio.webhooks import services as webhook_services
 from studio.webhooks import signing as webhook_signing
 from studio.webhooks.models import WebhookDelivery
+from tests.api.test_api import api_for
 from tests.receiver import Receiver
-from tests.test_api import api_for
-from tests.test_scheduler_remote import add_account, drive
+from tests.videos.test_scheduler_remote import add_account, drive
 from videos import services
 from videos.models import ProviderAccount, Video
 
@@ -19,13 +19,13 @@ D = WebhookDelivery.State
 
 
 @pytest.fixture(autouse=True)
-def loopback_allowed(settings):
+def loopback_allowed(conf):
     # The receivers run on this machine; production refuses loopback (tested below).
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    settings.WEBHOOK_RETRY_SECONDS = [0, 0, 0]
-    settings.POLL_SECONDS = 0.05
-    settings.EXPECTED_UPSTREAM_SECONDS = 1
-    settings.PUBLIC_URL = ""
+    conf.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    conf.WEBHOOK_RETRY_SECONDS = [0, 0, 0]
+    conf.POLL_SECONDS = 0.05
+    conf.EXPECTED_UPSTREAM_SECONDS = 1
+    conf.PUBLIC_URL = ""
 
 
 @pytest.fixture
@@ -101,8 +101,8 @@ def test_a_receiver_that_is_down_gets_the_callback_when_it_is_back(cast, bob):
     assert received.headers["webhook-id"] == delivery.msg_id, "same id on every attempt"
 
 
-def test_a_callback_that_keeps_failing_is_given_up_after_the_schedule(cast, bob, settings):
-    settings.WEBHOOK_RETRY_SECONDS = [0]
+def test_a_callback_that_keeps_failing_is_given_up_after_the_schedule(cast, bob, conf):
+    conf.WEBHOOK_RETRY_SECONDS = [0]
     failing = Receiver(status=500).start()
     try:
         cancelled_video_with_callback(bob, failing.url())
@@ -127,9 +127,9 @@ def test_a_redirect_is_not_followed(cast, bob):
     assert WebhookDelivery.objects.get().last_status == 302
 
 
-def test_a_receiver_on_a_private_address_never_gets_a_request(cast, bob, receiver, settings):
+def test_a_receiver_on_a_private_address_never_gets_a_request(cast, bob, receiver, conf):
     cancelled_video_with_callback(bob, receiver.url())
-    settings.OUTBOUND_ALLOWED_NETWORKS = []  # as in production: loopback is not for callbacks
+    conf.OUTBOUND_ALLOWED_NETWORKS = []  # as in production: loopback is not for callbacks
     callbacks.callbacks_collect()
     assert send_due() == [D.BLOCKED]
     delivery = WebhookDelivery.objects.get()
@@ -180,8 +180,8 @@ def test_a_progress_callback_still_pending_when_the_video_ends_is_not_sent(cast,
     assert progress.state == D.FAILED and "has ended" in progress.last_error
 
 
-def test_a_send_that_kills_its_worker_every_time_is_given_up(cast, bob, settings):
-    settings.WEBHOOK_RETRY_SECONDS = [0]
+def test_a_send_that_kills_its_worker_every_time_is_given_up(cast, bob, conf):
+    conf.WEBHOOK_RETRY_SECONDS = [0]
     cancelled_video_with_callback(bob, "http://127.0.0.1:9/hook")
     callbacks.callbacks_collect()
     delivery = WebhookDelivery.objects.get()
@@ -232,8 +232,8 @@ def test_a_create_without_a_reply_url_uses_the_teams_default(cast, bob, receiver
     assert receiver.wait_for(1)[0].path == "/default"
 
 
-def test_the_default_reply_url_must_be_public_too(cast, settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = []
+def test_the_default_reply_url_must_be_public_too(cast, conf):
+    conf.OUTBOUND_ALLOWED_NETWORKS = []
     with pytest.raises(services.ServiceError, match=r"default replyUrl points at an address"):
         set_default_reply_url(cast.acme, "http://10.1.2.3/hook")
 

@@ -5,7 +5,7 @@ nor doubles a video."""
 import pytest
 
 from tests.conftest import wait_for
-from tests.test_scheduler_remote import add_account, creates_for
+from tests.videos.test_scheduler_remote import add_account, creates_for
 from videos import scheduler, services
 from videos.models import ProviderAccount, Video
 
@@ -51,7 +51,9 @@ def test_several_workers_never_run_more_than_max_jobs_on_an_account(
     second = add_account(acme, emu, "useapi", name="Two", secret="key-two", max_jobs=3)
     ProviderAccount.objects.filter(pk=second.pk).update(upstream_account="200002")
     ids = [
-        services.video_submit(team=acme, user=user, prompt=f"Crowd {n}").pk
+        services.video_submit(
+            team=acme, user=user, submission=services.Submission(prompt=f"Crowd {n}")
+        ).pk
         for n in range(15)
         for user in (cast.alice, cast.bob)
     ]
@@ -76,7 +78,9 @@ def test_a_worker_killed_mid_send_neither_loses_nor_doubles_the_video(
     add_account(acme, emu, kind)
     emu.fault("create", "slow", count=1, seconds=8)
     worker = worker_factory(**FAST, PUBLIC_URL=live_server.url)
-    video = services.video_submit(team=acme, user=cast.bob, prompt=f"Killed mid-send {kind}")
+    video = services.video_submit(
+        team=acme, user=cast.bob, submission=services.Submission(prompt=f"Killed mid-send {kind}")
+    )
     wait_for(lambda: emu.stats()["create_attempts"] == 1, timeout=60, what="the create")
     worker.kill()
     assert _status(video.pk) == "submitting"
@@ -91,7 +95,9 @@ def test_a_worker_killed_mid_send_neither_loses_nor_doubles_the_video(
 def test_a_worker_killed_mid_poll_loses_nothing(acme, cast, emu, worker_factory):
     add_account(acme, emu)
     worker = worker_factory(**FAST)
-    video = services.video_submit(team=acme, user=cast.bob, prompt="Killed mid-poll")
+    video = services.video_submit(
+        team=acme, user=cast.bob, submission=services.Submission(prompt="Killed mid-poll")
+    )
     wait_for(lambda: _status(video.pk) in ("pending", "processing"), timeout=60, what="sent")
     polls = emu.stats()["requests"].get("query", 0)
     emu.fault("query", "slow", count=1, seconds=8)
@@ -110,7 +116,9 @@ def test_a_worker_killed_mid_download_fetches_again_and_stores_one_file(
     add_account(acme, emu)
     emu.fault("download", "slow", count=1, seconds=8)
     worker = worker_factory(**FAST)
-    video = services.video_submit(team=acme, user=cast.bob, prompt="Killed mid-download")
+    video = services.video_submit(
+        team=acme, user=cast.bob, submission=services.Submission(prompt="Killed mid-download")
+    )
     wait_for(lambda: emu.stats()["requests"].get("download", 0) >= 1, timeout=60, what="download")
     worker.kill()
     assert _status(video.pk) == "processing"

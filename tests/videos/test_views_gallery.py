@@ -22,7 +22,7 @@ def _completed(cast, **fields):
     video = make_video(cast.acme, cast.bob, **fields)
     scheduler.videos_dispatch()
     video.refresh_from_db()
-    scheduler.video_run(video_id=video.pk, attempt=video.attempts)
+    scheduler.video_run(video_id=video.pk, attempt=video.attempt_id)
     video.refresh_from_db()
     return video
 
@@ -121,8 +121,8 @@ def test_a_completed_card_plays_inline_and_offers_a_download(cast):
     assert "Local renderer — no AI" in card
 
 
-def test_the_gallery_pages_by_cursor(cast, settings):
-    settings.GALLERY_PAGE_SIZE = 3
+def test_the_gallery_pages_by_cursor(cast, conf):
+    conf.GALLERY_PAGE_SIZE = 3
     videos = [make_video(cast.acme, cast.bob, prompt=f"shot {i}") for i in range(7)]
     client = client_for(cast.bob)
     first = client.get(reverse("gallery")).content.decode()
@@ -152,8 +152,7 @@ def test_an_outsider_cannot_see_an_uploaded_image(cast):
     video = services.video_submit(
         team=cast.acme,
         user=cast.bob,
-        prompt="x",
-        image=_clean(image_bytes()),
+        submission=services.Submission(prompt="x", image=_clean(image_bytes())),
     )
     url = reverse("image_file", args=[video.image_id])
     assert client_for(cast.charlie).get(url).status_code == 404
@@ -311,7 +310,7 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_stored(cast, medi
     response = client.post(reverse("video_create"), data, **HTMX)
     body = response.content.decode()
     assert response["HX-Retarget"] == "#new-video"
-    assert f'id="{field}-error"' in body
+    assert f'id="id_{field}_error"' in body
     assert phrase.lower() in body.lower()
     assert Video.objects.count() == 0 and PromptImage.objects.count() == 0
     assert _files(media_root) == []
@@ -321,6 +320,41 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_stored(cast, medi
             value.seek(0)
     plain = client.post(reverse("video_create"), data)
     assert plain.status_code == 400 and phrase.lower() in plain.content.decode().lower()
+
+
+OPTION_REFUSALS = {
+    "a model without text to video": ({"model": "I2V-01"}, "model", "does not do text to video"),
+    "a resolution the model lacks": (
+        {"model": "T2V-01", "resolution": "1080P"},
+        "resolution",
+        "does not make 1080P videos",
+    ),
+    "a length the model cannot make": (
+        {"model": "MiniMax-Hailuo-02", "resolution": "1080P", "duration": "10"},
+        "duration",
+        "makes 6 s videos, not 10 s",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", OPTION_REFUSALS, ids=list(OPTION_REFUSALS))
+def test_an_option_the_model_refuses_is_shown_next_to_that_option(cast, case):
+    choice, field, phrase = OPTION_REFUSALS[case]
+    response = client_for(cast.bob).post(reverse("video_create"), {"prompt": "x", **choice})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == [field] and phrase in errors[field][0]
+    assert phrase in response.content.decode(), "shown on the page"
+    assert not Video.objects.exists()
+
+
+def test_a_last_frame_without_a_first_is_shown_next_to_the_first_frame(cast, media_root):
+    data = {"prompt": "x", "last_image": upload("end.png", image_bytes())}
+    response = client_for(cast.bob).post(reverse("video_create"), data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["image"] and "needs a first frame too" in errors["image"][0]
+    assert "needs a first frame too" in response.content.decode(), "shown on the page"
 
 
 def test_an_image_over_20_mb_is_refused(cast, media_root, settings):

@@ -168,7 +168,7 @@ def test_the_form_shows_busy_under_the_image_while_busy(cast, live_server, busy)
         headers={"X-CSRFToken": session.cookies["csrftoken"]},
         timeout=30,
     )
-    assert 'id="image-error"' in response.text and "send this one again in 5 seconds" in (
+    assert 'id="id_image_error"' in response.text and "send this one again in 5 seconds" in (
         response.text
     )
     assert not Video.objects.exists() and not PromptImage.objects.exists()

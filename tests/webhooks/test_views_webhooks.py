@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from studio.teams.models import Team
 from studio.webhooks import services as webhook_services
-from studio.webhooks.models import WebhookDelivery
+from studio.webhooks.models import SigningSecret, WebhookDelivery
 from tests.conftest import client_for
 from tests.factories import make_video
 from tests.test_browser import _shot, _sign_in
@@ -36,10 +36,10 @@ def test_the_webhooks_page_is_for_admins_only(cast):
 def test_the_webhooks_page_shows_the_teams_signing_secret(cast):
     response = client_for(cast.alice).get(reverse("webhooks"))
     assert response.status_code == 200
-    acme = Team.objects.get(pk=cast.acme.pk)
-    assert acme.webhook_secret.startswith("whsec_"), "made on first view"
+    secret = SigningSecret.objects.get(team=cast.acme).secret
+    assert secret.startswith("whsec_"), "made on first view"
     body = response.content.decode()
-    assert acme.webhook_secret in body
+    assert secret in body
     assert "webhook-signature" in body and "Rotate secret" in body
     assert "no-store" in response["Cache-Control"]
 
@@ -73,6 +73,16 @@ def test_the_settings_form_rejects_a_queue_limit_of_zero_with_a_message(cast):
     assert not acme.api_strict and acme.team_queue_limit is None
 
 
+def test_an_internal_default_reply_url_is_refused_on_its_own_field(cast):
+    data = _settings(default_reply_url="http://169.254.169.254/hook")
+    response = client_for(cast.alice).post(reverse("team_api_settings"), data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["default_reply_url"]
+    assert "does not connect to" in errors["default_reply_url"][0]
+    assert Team.objects.get(pk=cast.acme.pk).default_reply_url == ""
+
+
 def test_a_member_cannot_change_the_settings(cast):
     response = client_for(cast.bob).post(reverse("team_api_settings"), _settings())
     assert response.status_code == 403
@@ -83,16 +93,16 @@ def test_rotating_changes_the_secret_and_keeps_the_old_one_for_a_day(cast):
     old = webhook_services.team_webhook_secret(team=cast.acme)
     client = client_for(cast.alice)
     response = client.post(reverse("webhook_rotate"), follow=True)
-    acme = Team.objects.get(pk=cast.acme.pk)
-    assert acme.webhook_secret != old and acme.webhook_secret_previous == old
+    signing = SigningSecret.objects.get(team=cast.acme)
+    assert signing.secret != old and signing.previous == old
     body = response.content.decode()
-    assert "24 hours" in body and acme.webhook_secret in body
+    assert "24 hours" in body and signing.secret in body
 
 
 def test_a_member_cannot_rotate_the_secret(cast):
     old = webhook_services.team_webhook_secret(team=cast.acme)
     assert client_for(cast.bob).post(reverse("webhook_rotate")).status_code == 403
-    assert Team.objects.get(pk=cast.acme.pk).webhook_secret == old
+    assert SigningSecret.objects.get(team=cast.acme).secret == old
 
 
 def test_redeliver_makes_a_new_pending_delivery_with_the_same_msg_id(cast):
@@ -135,7 +145,7 @@ def test_the_htmx_poll_renders_only_the_deliveries_table_without_side_effects(ca
     assert body.lstrip().startswith('<section class="panel" id="deliveries"')
     assert "badge-pending" in body and "Connection refused" in body
     assert "<html" not in body and "Signing secret" not in body
-    assert Team.objects.get(pk=cast.acme.pk).webhook_secret == "", "polling writes nothing"
+    assert not SigningSecret.objects.exists(), "polling writes nothing"
 
 
 def test_a_redeliver_without_the_csrf_token_is_refused(cast):

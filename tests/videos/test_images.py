@@ -1,7 +1,7 @@
 """videos.images: what a first-frame upload must be, and what we keep of it.
 
 Every fixture is built in memory with Pillow. Runs without Django:
-    .venv/bin/python -m pytest tests/test_images.py -q -p no:django
+    .venv/bin/python -m pytest tests/videos/test_images.py -q -p no:django
 """
 
 import functools

@@ -12,13 +12,13 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from studio.api import records
+from studio.api import links as records
 from studio.api import services as api_services
 from studio.lib import textguard
 from studio.wsgi import application
+from tests.api.test_api import api_for, error_of
 from tests.conftest import client_for
 from tests.factories import make_video
-from tests.test_api import api_for, error_of
 from videos.models import ProviderAccount, Video
 
 SURROGATE = "contains a lone UTF-16 surrogate (\\ud800)"
@@ -30,8 +30,8 @@ def fast_passwords(settings):
 
 
 @pytest.fixture
-def token(cast, transactional_db, settings):
-    settings.API_RATE_LIMIT = 1000
+def token(cast, transactional_db, conf):
+    conf.API_RATE_LIMIT = 1000
     return api_services.api_token_create(user=cast.alice, team=cast.acme, name="http")[1]
 
 
@@ -183,8 +183,8 @@ def test_infinite_scroll_with_a_broken_cursor_is_a_400(cast):
     )
 
 
-def test_a_valid_cursor_pages_as_before(cast, settings):
-    settings.GALLERY_PAGE_SIZE = 1
+def test_a_valid_cursor_pages_as_before(cast, conf):
+    conf.GALLERY_PAGE_SIZE = 1
     older = make_video(cast.acme, cast.alice, prompt="Older")
     make_video(cast.acme, cast.alice, prompt="Newer")
     response = client_for(cast.alice).get("/", {"before": str(older.pk + 1)})

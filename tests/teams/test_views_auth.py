@@ -28,13 +28,13 @@ NEW_PASSWORD = "violet-harbour-lantern-58"
 
 
 @pytest.fixture
-def throttle(settings):
+def throttle(settings, conf):
     """The sign-in throttle on, pausing after 3 failures for 15 minutes; the live server's
     clients reach it over loopback, which is a trusted proxy, so X-Forwarded-For names them."""
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 3
     settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
-    settings.TRUSTED_PROXIES = [ip_network("127.0.0.0/8"), ip_network("::1")]
+    conf.TRUSTED_PROXIES = [ip_network("127.0.0.0/8"), ip_network("::1")]
     return settings
 
 
@@ -127,8 +127,10 @@ def test_a_success_forgives_only_that_usernames_failures_from_that_address(
     assert _failures(username="alice", ip_address="198.51.100.30") == 1, "elsewhere: kept"
 
 
-def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(cast, live_server, throttle):
-    throttle.TRUSTED_PROXIES = []
+def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(
+    cast, live_server, throttle, conf
+):
+    conf.TRUSTED_PROXIES = []
     answers = [
         Visitor(live_server, f"203.0.113.{n}").sign_in(name, "wrong").status_code
         for n, name in ((21, "alice"), (22, "bob"), (23, "mallory"))
@@ -194,9 +196,9 @@ def test_a_password_reset_over_http_lifts_the_pause_on_the_username(cast, live_s
     ],
 )
 def test_the_client_address_is_the_nearest_one_that_is_not_a_trusted_proxy(
-    settings, peer, forwarded, client
+    conf, peer, forwarded, client
 ):
-    settings.TRUSTED_PROXIES = [ip_network("127.0.0.0/8"), ip_network("10.0.0.0/8")]
+    conf.TRUSTED_PROXIES = [ip_network("127.0.0.0/8"), ip_network("10.0.0.0/8")]
     request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == client
 
