@@ -31,13 +31,13 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from studio.embedded import fresh_secrets  # noqa: E402
+from studio.embedded import fresh_secrets_setdefault  # noqa: E402
 
 SQLITE = ROOT / "var" / "bench-scheduler.sqlite3"
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{SQLITE}")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 # A scratch database per run, so secrets of its own (`./run` keeps the checkout's in var/).
-os.environ.update({k: v for k, v in fresh_secrets().items() if k not in os.environ})
+fresh_secrets_setdefault()
 MEDIA = Path(tempfile.mkdtemp(prefix="bench-scheduler-media-"))
 os.environ["MEDIA_ROOT"] = str(MEDIA)
 

@@ -32,6 +32,13 @@ def fresh_secrets() -> dict[str, str]:
     }
 
 
+def fresh_secrets_setdefault() -> None:
+    """Fresh secrets for a scratch run (the tests, a bench's own database), put in the
+    environment unless set there already, so the processes it starts inherit them."""
+    for name, value in fresh_secrets().items():
+        os.environ.setdefault(name, value)
+
+
 def secrets_path() -> Path:
     return data_dir() / SECRETS_FILE
 

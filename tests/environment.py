@@ -12,14 +12,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from studio.embedded import fresh_secrets
+from studio.embedded import fresh_secrets_setdefault
 
 _data_dir = Path(tempfile.mkdtemp(prefix="studio-tests-"))
 os.environ.setdefault("STUDIO_DATA_DIR", str(_data_dir))
 os.environ.setdefault("STATIC_ROOT", str(_data_dir / "static"))
 Path(os.environ["STATIC_ROOT"]).mkdir(parents=True, exist_ok=True)
-for _name, _value in fresh_secrets().items():
-    os.environ.setdefault(_name, _value)
+fresh_secrets_setdefault()
 
 
 def pytest_unconfigure(config):

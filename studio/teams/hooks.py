@@ -7,6 +7,7 @@ every registered function inside their transaction, so a failing hook undoes the
 
 from collections.abc import Callable
 
+from studio.lib.hooks import run  # noqa: F401 (re-exported: hooks.run(hooks.x, ...))
 from studio.teams.models import Membership, Team
 
 # Called with the new team, e.g. to give it the local renderer account.
@@ -24,8 +25,3 @@ def context(hooks: list[Callable[[Team], dict]], team: Team) -> dict:
     for hook in hooks:
         merged.update(hook(team))
     return merged
-
-
-def run(hooks: list[Callable], *args) -> None:
-    for hook in hooks:
-        hook(*args)

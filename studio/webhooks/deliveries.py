@@ -25,7 +25,6 @@ from django_q.tasks import async_task
 from studio import conf
 from studio.api.schemas import video_record
 from studio.lib import netguard
-from studio.teams.models import Team
 from studio.webhooks import signing as webhook_signing
 from studio.webhooks.models import WebhookDelivery
 from studio.webhooks.services import signing_secret_ensure
@@ -129,11 +128,6 @@ def callbacks_due() -> int:
     return len(ids)
 
 
-def team_signing_secrets(team: Team) -> list[str]:
-    """The secrets that sign now: the current one, and for a day after a rotation the old."""
-    return signing_secret_ensure(team=team).signing()
-
-
 def callback_send(*, delivery_id: int) -> str | None:
     """One attempt at a delivery that is due. Returns its state afterwards (None: not due)."""
     now = timezone.now()
@@ -174,7 +168,7 @@ def callback_send(*, delivery_id: int) -> str | None:
         video = Video.objects.select_related(*_RELATED).filter(pk=delivery.video_id).first()
     body = _body(video, delivery.event) if video is not None else delivery.payload.encode()
     headers = webhook_signing.headers(
-        team_signing_secrets(delivery.team),
+        signing_secret_ensure(team=delivery.team).signing(),
         msg_id=delivery.msg_id,
         timestamp=int(time.time()),
         body=body,
