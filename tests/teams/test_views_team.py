@@ -4,6 +4,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from studio.api import services as api_services
+from studio.api.models import ApiToken
 from studio.teams.models import Invite, Membership
 from tests.conftest import client_for
 from tests.factories import add_member, make_user
@@ -125,6 +127,24 @@ def test_an_admin_removes_a_member_whose_videos_stay(cast):
     assert not Membership.objects.filter(pk=bob.pk).exists()
     assert cast.acme.videos.filter(pk=video.pk).exists()
     assert client_for(cast.bob).get(reverse("gallery")).status_code == 403
+
+
+def test_removing_a_member_revokes_their_api_tokens_for_that_team_only(cast):
+    add_member(cast.other, cast.bob)
+    here, _ = api_services.api_token_create(user=cast.bob, team=cast.acme, name="acme script")
+    there, _ = api_services.api_token_create(user=cast.bob, team=cast.other, name="other script")
+    bob = Membership.objects.get(user=cast.bob, team=cast.acme)
+    client_for(cast.alice).post(reverse("member_remove", args=[bob.pk]))
+    assert ApiToken.objects.get(pk=here.pk).revoked_at is not None, "rejoining must not wake it"
+    assert ApiToken.objects.get(pk=there.pk).revoked_at is None
+
+
+def test_a_member_cannot_remove_anyone_and_nothing_is_revoked(cast):
+    token, _ = api_services.api_token_create(user=cast.alice, team=cast.acme, name="alice script")
+    alice = Membership.objects.get(user=cast.alice, team=cast.acme)
+    assert client_for(cast.bob).post(reverse("member_remove", args=[alice.pk])).status_code == 403
+    assert Membership.objects.filter(pk=alice.pk).exists()
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None
 
 
 def test_outsiders_cannot_touch_another_teams_members_or_invites(cast):
