@@ -1,7 +1,9 @@
 """Wall time and memory of the local renderer, without Django.
 
 Renders five text-only videos and five over a first-frame image into a scratch directory and
-reports the median and worst wall time per video, and the process's peak RSS.
+reports the median and worst wall time per video, and the process's peak RSS; then one video
+at each size and length a create may ask for (512P..1080P, 6 and 10 s), one with a face inset
+(S2V-01), and the peak RSS after them.
 
     .venv/bin/python bench/local_renderer.py
     taskset -c 0 .venv/bin/python bench/local_renderer.py    # one core, as the target is stated
@@ -82,11 +84,28 @@ def main() -> None:
         ]
         text_walls, text_cpus = time_renders(folder, text_jobs)
         image_walls, image_cpus = time_renders(folder, image_jobs)
-    report("text only", text_walls, text_cpus)
-    report("with image", image_walls, image_cpus)
-    print(f"peak RSS    {peak_rss_mb():.0f} MB")
-    median = statistics.median(text_walls + image_walls)
-    print(f"RESULT local_render_median_s={median:.2f} peak_rss_mb={peak_rss_mb():.0f}")
+        report("text only", text_walls, text_cpus)
+        report("with image", image_walls, image_cpus)
+        print(f"peak RSS    {peak_rss_mb():.0f} MB")
+        median = statistics.median(text_walls + image_walls)
+        print(f"RESULT local_render_median_s={median:.2f} peak_rss_mb={peak_rss_mb():.0f}")
+        face = make_image(folder, (600, 600))
+        asked = [
+            ("512P", 6, {"image_path": make_image(folder, (1600, 900))}),
+            ("768P", 6, {}),
+            ("768P", 10, {}),
+            ("1080P", 6, {}),
+            ("1080P", 10, {}),
+            ("720P", 6, {"model": "S2V-01", "subject_image_path": face}),
+        ]
+        for n, (resolution, seconds, extra) in enumerate(asked, 2 * N):
+            job = Job(
+                video_id=n, prompt=PROMPTS[0], resolution=resolution, duration=seconds, **extra
+            )
+            walls, cpus = time_renders(folder, [job])
+            label = f"{resolution} {seconds}s" + (" face" if "subject_image_path" in extra else "")
+            report(label, walls, cpus)
+        print(f"peak RSS    {peak_rss_mb():.0f} MB (after the asked sizes)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     emu.url                  # MiniMax global host; emu.url + "/cn" is the mainland host
     emu.fault("create", "drop_after")
     emu.stats()["tasks"]
+    emu.last_create("useapi")  # the last create body received, exactly as sent
     emu.stop()
 
 Run one on its own with `python -m tests.emulator --port 8765` (no Django needed). The one

@@ -13,6 +13,9 @@ FAULT_KINDS = (
     "http_500",
     "http_502",
     "http_504",
+    # useapi.net's own statuses: 412 out of credits, 596 account on hold.
+    "http_412",
+    "http_596",
     "slow",
     "drop",
     "drop_after",

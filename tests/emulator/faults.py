@@ -17,6 +17,11 @@ CODE_MESSAGES = {
 }
 # useapi speaks HTTP statuses; a MiniMax code fault becomes the status useapi would relay.
 USEAPI_STATUS = {1002: 429, 1004: 401, 2049: 401, 1008: 412, 2056: 412, 2013: 400}
+# useapi.net's answers for the statuses only it uses (useapi-minimax.md §8).
+USEAPI_STATUS_ERRORS = {
+    412: "Account has run out of credits",
+    596: "Account placed on hold",
+}
 GATEWAY_PAGES = {
     500: "500 Internal Server Error",
     502: "502 Bad Gateway",
@@ -28,6 +33,9 @@ def fault_reply(kind: str, route: str, is_useapi: bool) -> Reply:
     """The reply for a fault `kind` other than slow, drop and drop_after."""
     if kind.startswith("http_"):
         status = int(kind.removeprefix("http_"))
+        if status in USEAPI_STATUS_ERRORS:
+            # MiniMax never sends these; a MiniMax route answers useapi.net's body all the same.
+            return useapi_error(status, USEAPI_STATUS_ERRORS[status])
         if is_useapi:
             return useapi_error(status, GATEWAY_PAGES[status].split(" ", 1)[1])
         return _gateway_page(status)

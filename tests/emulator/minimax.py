@@ -55,6 +55,7 @@ def create(emu: "Emulator", req: Request) -> Reply:
         body = req.json()
     except ValueError:
         return _refuse(2013, "invalid params, request body is not valid JSON")
+    emu.state.record_create("minimax", body)
     with emu.state.lock:
         early = emu.state.refusal(key, 0)  # the gateway's rate limit comes before anything else
     if early:
@@ -90,6 +91,7 @@ def create(emu: "Emulator", req: Request) -> Reply:
         queueing_s=config.queueing_s,
         processing_s=config.processing_s,
         has_first_frame=spec["has_first_frame"],
+        has_subject=spec["has_subject"],
         callback_url=callback_url,
     )
     refused_now = emu.state.admit(task, config.max_concurrent)
@@ -189,6 +191,7 @@ def validate(body: Any) -> dict[str, Any]:
         "resolution": resolution,
         "duration": duration,
         "has_first_frame": bool(body.get("first_frame_image")),
+        "has_subject": mode == "subject-reference",
         "callback_url": callback_url,
     }
 
@@ -254,6 +257,8 @@ def _check_images(body: dict[str, Any], mode: str) -> None:
         if mode == "first-last-frame" and not body.get("first_frame_image"):
             raise Invalid("first_frame_image is required with last_frame_image")
         if mode == "subject-reference":
+            if body.get("first_frame_image") or body.get("last_frame_image"):
+                raise Invalid("S2V-01 takes subject_reference alone, no first or last frame")
             refs = body["subject_reference"]
             if not isinstance(refs, list) or len(refs) != 1 or not isinstance(refs[0], dict):
                 raise Invalid("subject_reference must hold exactly one character")

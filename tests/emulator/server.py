@@ -117,6 +117,16 @@ class Emulator:
     def stats(self) -> dict[str, Any]:
         return self.state.stats()
 
+    def create_bodies(self, protocol: str | None = None) -> list[dict[str, Any]]:
+        """The JSON bodies of the last creates received (oldest first, at most 50), accepted
+        or refused; `protocol` "minimax" or "useapi" keeps only that API's."""
+        return self.state.created_bodies(protocol)
+
+    def last_create(self, protocol: str | None = None) -> dict[str, Any] | None:
+        """The body of the last create received, exactly as the client sent it."""
+        bodies = self.create_bodies(protocol)
+        return bodies[-1] if bodies else None
+
     def reset(self) -> None:
         """Forgets every task, fault and counter, and restores the config given at start."""
         self.state.reset()
@@ -376,6 +386,8 @@ def _control(emu: Emulator, req: Request) -> Reply:
             raise ValueError("the body must be a JSON object")
         if action == ("GET", "stats"):
             return Reply.json(emu.stats())
+        if action == ("GET", "creates"):
+            return Reply.json(emu.create_bodies(req.query.get("protocol") or None))
         if action == ("GET", "config"):
             return Reply.json(emu.config.as_dict())
         if action == ("POST", "config"):

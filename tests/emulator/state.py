@@ -17,9 +17,11 @@ from tests.emulator.config import EmulatorConfig, check_fault
 RUNNING = ("Preparing", "Queueing", "Processing")
 FINAL = ("Success", "Fail")
 WINDOW_S = 60.0  # for requests_last_minute, whatever the rate window is
+KEEP_BODIES = 50  # create bodies remembered for create_bodies(), newest last
 
 # Width and height of the output per resolution (MiniMax and useapi names alike).
 DIMENSIONS = {
+    "480P": (854, 480),
     "512P": (910, 512),
     "720P": (1280, 720),
     "768P": (1366, 768),
@@ -42,6 +44,7 @@ class Task:
     queueing_s: float
     processing_s: float
     has_first_frame: bool = False
+    has_subject: bool = False
     callback_url: str | None = None
     created_at: float = field(default_factory=time.time)
     created_mono: float = field(default_factory=time.monotonic)
@@ -92,6 +95,7 @@ class Task:
             "finished_at": self.finished_at,
             "file_id": self.file_id,
             "has_first_frame": self.has_first_frame,
+            "has_subject": self.has_subject,
             "callback_url": self.callback_url,
             "video_id": self.video_id or None,
         }
@@ -137,6 +141,9 @@ class State:
         self.peak: dict[str, int] = {}
         self.callbacks: list[dict[str, Any]] = []
         self.downloads = 0
+        # Every create body that parsed as JSON, accepted or not, so a test can see exactly
+        # what a client sent (stats() leaves them out: image data URLs make them large).
+        self.create_bodies: deque[dict[str, Any]] = deque(maxlen=KEEP_BODIES)
 
     # Config and faults
 
@@ -180,6 +187,14 @@ class State:
     def record_callback(self, url: str, status: str, ok: bool, error: str = "") -> None:
         with self.lock:
             self.callbacks.append({"url": url, "status": status, "ok": ok, "error": error})
+
+    def record_create(self, protocol: str, body: Any) -> None:
+        with self.lock:
+            self.create_bodies.append({"protocol": protocol, "body": body})
+
+    def created_bodies(self, protocol: str | None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r["body"] for r in self.create_bodies if protocol in (None, r["protocol"])]
 
     def count_download(self) -> None:
         with self.lock:

@@ -13,6 +13,15 @@ from typing import TYPE_CHECKING, Any
 from tests.emulator.media import BadImage, inspect_image
 from tests.emulator.minimax import outcome_for
 from tests.emulator.state import Task
+from tests.emulator.useapi_fields import (
+    SEEDANCE,
+    Invalid,
+    aspect_ratio,
+    no_seedance_fields,
+    prompt_max,
+    reference_ids,
+    seedance_size,
+)
 from tests.emulator.wire import Reply, Request, useapi_error
 
 if TYPE_CHECKING:
@@ -48,10 +57,6 @@ TEXT_ONLY = {"T2V-01", "T2V-01-Director", "T2V-2.3"}
 END_FRAME = {"02", "Veo-3.1", "Veo-3.1-Fast"}
 UPLOAD_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 UNAUTHORIZED = useapi_error(401, "Unauthorized")
-
-
-class Invalid(ValueError):
-    pass
 
 
 def request_key(req: Request) -> str:
@@ -99,6 +104,7 @@ def create(emu: "Emulator", req: Request, token: str) -> Reply:
             raise ValueError
     except ValueError:
         return useapi_error(400, "Request body must be a JSON object")
+    state.record_create("useapi", body)
     account = str(body["account"]) if body.get("account") else _pick_account(emu)
     if account is None:
         return useapi_error(429, "All configured accounts are busy, please try again later")
@@ -134,7 +140,8 @@ def create(emu: "Emulator", req: Request, token: str) -> Reply:
         preparing_s=config.preparing_s,
         queueing_s=config.queueing_s,
         processing_s=config.processing_s,
-        has_first_frame=bool(spec["files"]),
+        has_first_frame=bool(spec["files"]) and spec["model"] != "S2V-01",
+        has_subject=spec["model"] == "S2V-01",
         callback_url=spec["reply_url"],
         token=token,
         video_id=f"user:{user}-minimax:{account}-video:{task_id}",
@@ -296,14 +303,14 @@ def _validate(body: dict[str, Any], account: str, state: Any) -> dict[str, Any]:
     prompt = body.get("prompt") or ""
     if not isinstance(prompt, str):
         raise Invalid("prompt must be a string")
-    if len(prompt) > 2000:
-        raise Invalid(f"prompt is {len(prompt)} characters; the maximum is 2000")
     if "promptOptimization" in body and not isinstance(body["promptOptimization"], bool):
         raise Invalid("promptOptimization must be true or false")
     file_id = body.get("fileID") or None
     model = body.get("model") or ("I2V-01" if file_id else "T2V-01")
-    if model not in OPTIONS:
+    if model not in OPTIONS and model not in SEEDANCE:
         raise Invalid(f"Unsupported model {model}")
+    if len(prompt) > prompt_max(model):
+        raise Invalid(f"prompt is {len(prompt)} characters; the maximum is {prompt_max(model)}")
     if not prompt.strip() and not file_id:
         raise Invalid("prompt is required when no fileID is given")
     if model in NEEDS_IMAGE and not file_id:
@@ -318,7 +325,14 @@ def _validate(body: dict[str, Any], account: str, state: Any) -> dict[str, Any]:
         if not file_id or end_frame == file_id:
             raise Invalid("end_frame_fileID needs a different fileID as the first frame")
         files.append(_upload_of(end_frame, "end_frame_fileID", account, state))
-    options, resolution, duration = _options(body.get("options"), model, bool(file_id))
+    for name, reference in reference_ids(body, model, bool(file_id)):
+        files.append(_upload_of(reference, name, account, state))
+    if model in SEEDANCE:
+        options, (resolution, duration) = "", seedance_size(body, model)
+    else:
+        no_seedance_fields(body, model)
+        options, resolution, duration = _options(body.get("options"), model, bool(file_id))
+    aspect_ratio(body, model)
     if end_frame and resolution == "512P":
         raise Invalid("end_frame_fileID needs a 768p or 1080p option")
     reply_url, reply_ref = body.get("replyUrl") or None, body.get("replyRef")

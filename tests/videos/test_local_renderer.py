@@ -156,3 +156,116 @@ def test_min_seconds_paces_the_render_like_an_upstream(tmp_path):
         Job(video_id=3, prompt="Paced"), workdir=tmp_path, on_progress=lambda p, m: None
     )
     assert time.monotonic() - started >= 3
+
+
+# Resolution, duration and subject reference: what was asked is what is made.
+
+
+def probe(path: Path) -> tuple[int, int, float, int]:
+    """Width, height, duration in seconds and frame count, as decoded from the file."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(video=0))
+        return stream.width, stream.height, container.duration / av.time_base, frames
+
+
+def make_face(folder: Path) -> Path:
+    # Loud, flat colours, nothing like the dusky prompt scene behind it.
+    path = folder / "face.png"
+    face = Image.new("RGB", (400, 500), (0, 220, 60))
+    face.paste((255, 0, 200), (100, 150, 300, 350))
+    face.save(path, "PNG")
+    return path
+
+
+def test_asked_for_1080p_and_6_seconds_it_makes_exactly_that(tmp_path):
+    job = Job(video_id=4, prompt=PROMPT, resolution="1080P", duration=6)
+    result, progress = render(tmp_path / "out", job)
+
+    assert (result.width, result.height, result.duration) == (1920, 1080, 6.0)
+    width, height, seconds, frames = probe(result.video_path)
+    assert (width, height, frames) == (1920, 1080, 144)
+    assert seconds == pytest.approx(6.0, abs=0.05)
+    assert progress.calls[-1] == (100, "Done")
+    with Image.open(result.poster_path) as poster:
+        assert poster.size == (1920, 1080)
+
+
+def test_asked_for_768p_and_10_seconds_it_makes_exactly_that(tmp_path):
+    job = Job(video_id=5, prompt=PROMPT, resolution="768P", duration=10)
+    result, _ = render(tmp_path / "out", job)
+
+    width, height, seconds, frames = probe(result.video_path)
+    assert (width, height, frames) == (1366, 768, 240)
+    assert seconds == pytest.approx(10.0, abs=0.05)
+    assert (result.width, result.height, result.duration) == (1366, 768, 10.0)
+
+
+def test_an_image_video_keeps_the_images_aspect_at_the_asked_short_side(tmp_path):
+    job = Job(
+        video_id=6,
+        prompt=PROMPT,
+        image_path=make_image(tmp_path, (600, 900)),
+        resolution="512p",  # as the API may spell it
+        duration=6,
+    )
+    result, _ = render(tmp_path / "out", job)
+
+    width, height, seconds, _ = probe(result.video_path)
+    assert (width, height) == (512, 768)
+    assert seconds == pytest.approx(6.0, abs=0.05)
+
+
+def test_a_resolution_alone_makes_a_6_second_video(tmp_path):
+    result, _ = render(tmp_path / "out", Job(video_id=7, prompt=PROMPT, resolution="512P"))
+
+    assert (result.width, result.height, result.duration) == (910, 512, 6.0)
+
+
+def test_nothing_asked_keeps_the_quick_1280x720_five_second_default(text_video):
+    width, height, seconds, frames = probe(text_video[0].video_path)
+
+    assert (width, height, frames) == (1280, 720, 120)
+    assert seconds == pytest.approx(5.0, abs=0.05)
+
+
+def test_the_subject_face_is_drawn_as_an_inset_in_the_top_right_corner(text_video, tmp_path):
+    job = Job(video_id=8, prompt=PROMPT, subject_image_path=make_face(tmp_path))
+    result, _ = render(tmp_path / "out", job)
+
+    with_face, without = first_frame(result.video_path), first_frame(text_video[0].video_path)
+    side, margin = round(720 * 0.22), 720 // 28
+    inset = (1280 - margin - side + 20, margin + 20, 1280 - margin - 20, margin + side - 20)
+    assert sum(ImageStat.Stat(ImageChops.difference(with_face, without).crop(inset)).mean) > 60
+    # The face is the inset's only difference: the scene to its left is the same render.
+    left = (300, 100, 900, 400)
+    assert sum(ImageStat.Stat(ImageChops.difference(with_face, without).crop(left)).mean) < 3
+
+
+@pytest.mark.parametrize(
+    ("asked", "says"),
+    [
+        ({"resolution": "4K", "duration": 6}, "makes 512P, 720P, 768P, 1080P videos, not '4K'"),
+        ({"resolution": "768P", "duration": 8}, "videos of 6 or 10 seconds, not 8"),
+        ({"duration": 5}, "videos of 6 or 10 seconds, not 5"),
+    ],
+)
+def test_what_it_cannot_make_is_a_permanent_error_saying_what_it_can(tmp_path, asked, says):
+    progress = Recorder()
+    with pytest.raises(ProviderError) as raised:
+        LocalRenderer().render(
+            Job(video_id=9, prompt=PROMPT, **asked), workdir=tmp_path, on_progress=progress
+        )
+    assert raised.value.permanent
+    assert says in str(raised.value)
+    assert progress.calls == [] and not (tmp_path / "video.mp4").exists()
+
+
+def test_an_unreadable_face_image_is_a_permanent_provider_error(tmp_path):
+    garbage = tmp_path / "face.png"
+    garbage.write_bytes(b"not a picture at all" * 10)
+
+    with pytest.raises(ProviderError) as raised:
+        render(tmp_path / "out", Job(video_id=10, prompt=PROMPT, subject_image_path=garbage))
+    assert raised.value.permanent
+    assert "face image cannot be read" in str(raised.value)

@@ -25,6 +25,12 @@ class Job:
     model: str = ""
     resolution: str = ""
     duration: int | None = None
+    # Subject reference (S2V-01): a local copy of the face image.
+    subject_image_path: Path | None = None
+    # useapi.net only: its own create fields for a model only it runs (Video.passthrough),
+    # with local copies of the extra reference images (fileID2..) in `reference_paths`.
+    passthrough: dict = field(default_factory=dict)
+    reference_paths: tuple[Path, ...] = ()
     # Remote providers: where the upstream should push status changes, if anywhere.
     callback_url: str = ""
 
@@ -90,17 +96,21 @@ class ProviderError(Exception):
 class RateLimited(ProviderError):
     """Too many requests for this account: hold its new work back for `seconds`."""
 
+    kind = "rate"
+
     def __init__(self, message: str, *, seconds: float = 20.0):
         super().__init__(message)
         self.seconds = seconds
 
 
 class AccountPaused(ProviderError):
-    """The account cannot take work for a while (out of balance or quota, on hold)."""
+    """The account cannot take work for a while: `kind` "credits" (out of balance or quota,
+    useapi.net's 412) or "hold" (useapi.net's 596)."""
 
-    def __init__(self, message: str, *, seconds: float = 3600.0):
+    def __init__(self, message: str, *, seconds: float = 3600.0, kind: str = "credits"):
         super().__init__(message)
         self.seconds = seconds
+        self.kind = kind
 
 
 class AccountRejected(ProviderError):

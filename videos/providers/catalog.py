@@ -4,12 +4,12 @@ Checked before anything is sent, so a choice MiniMax would refuse is refused in 
 message that says what to pick instead. Plain data: no HTTP here.
 """
 
-import re
 from dataclasses import dataclass
 
 from studio.lib.errors import ServiceError
+from videos.providers.base import Job
 
-T2V, I2V, FL2V = "text", "image", "first+last frame"
+T2V, I2V, FL2V, SUBJECT = "text", "image", "first+last frame", "subject reference"
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,16 @@ MODELS: dict[str, Model] = {
         Model("I2V-01-Director", frozenset({I2V}), {"720P": (6,)}, "720P", False),
         Model("I2V-01-live", frozenset({I2V}), {"720P": (6,)}, "720P", False),
         Model("I2V-01", frozenset({I2V}), {"720P": (6,)}, "720P", False),
+        # A character's face (subject_reference) instead of a first frame; one image only.
+        Model("S2V-01", frozenset({SUBJECT}), {"720P": (6,)}, "720P", False),
     )
 }
-DEFAULT_MODEL = {T2V: "MiniMax-Hailuo-2.3", I2V: "MiniMax-Hailuo-2.3", FL2V: "MiniMax-Hailuo-02"}
+DEFAULT_MODEL = {
+    T2V: "MiniMax-Hailuo-2.3",
+    I2V: "MiniMax-Hailuo-2.3",
+    FL2V: "MiniMax-Hailuo-02",
+    SUBJECT: "S2V-01",
+}
 RESOLUTIONS = ("512P", "720P", "768P", "1080P")
 DURATIONS = (6, 10)
 
@@ -75,7 +82,9 @@ class Options:
     mode: str
 
 
-def mode_for(*, has_image: bool, has_last_image: bool) -> str:
+def mode_for(*, has_image: bool, has_last_image: bool, has_subject: bool = False) -> str:
+    if has_subject:
+        return SUBJECT
     if has_last_image:
         return FL2V
     return I2V if has_image else T2V
@@ -88,6 +97,7 @@ def check_options(
     duration: int | None = None,
     has_image: bool = False,
     has_last_image: bool = False,
+    has_subject: bool = False,
     default_model: str = "",
 ) -> Options:
     """Fills in defaults and checks the combination; raises OptionRefused saying what to change.
@@ -99,7 +109,13 @@ def check_options(
         raise OptionRefused(
             "A last frame needs a first frame too: add the first-frame image.", field="image"
         )
-    mode = mode_for(has_image=has_image, has_last_image=has_last_image)
+    if has_subject and (has_image or has_last_image):
+        raise OptionRefused(
+            "A character (face) reference video has no first or last frame: S2V-01 takes the "
+            "face alone. Remove the frame images, or the face.",
+            field="subject_image",
+        )
+    mode = mode_for(has_image=has_image, has_last_image=has_last_image, has_subject=has_subject)
     if not model and default_model in MODELS and mode in MODELS[default_model].modes:
         model = default_model
     name = model or DEFAULT_MODEL[mode]
@@ -110,10 +126,11 @@ def check_options(
         )
     if mode not in spec.modes:
         fits = [m.name for m in MODELS.values() if mode in m.modes]
-        raise OptionRefused(
-            f"{name} does not do {mode} to video. For that, choose {' or '.join(fits)}.",
-            field="model",
-        )
+        if SUBJECT in spec.modes:
+            message = f"{name} needs a character (face) reference image and nothing else."
+        else:
+            message = f"{name} does not do {mode} to video. For that, choose {' or '.join(fits)}."
+        raise OptionRefused(message, field="model")
     resolution = (resolution or spec.default_resolution).upper()
     allowed = spec.matrix.get(resolution)
     if mode == FL2V and resolution == "512P":
@@ -142,17 +159,19 @@ def check_choices(
     duration: int | None = None,
     has_image: bool = False,
     has_last_image: bool = False,
+    has_subject: bool = False,
 ) -> None:
     """What a submission asks for, checked before it is kept (by the page's form, the API and
     `video_submit` alike). Nothing chosen is left to the account's default model at send time,
     which only the account knows; raises OptionRefused naming the field to change."""
-    if model or resolution or duration or has_last_image:
+    if model or resolution or duration or has_last_image or has_subject:
         check_options(
             model=model,
             resolution=resolution,
             duration=duration,
             has_image=has_image,
             has_last_image=has_last_image,
+            has_subject=has_subject,
         )
 
 
@@ -165,26 +184,14 @@ def useapi_request(options: Options) -> dict:
     return body
 
 
-def from_useapi(model: str = "", options: str = "") -> tuple[str, str, int | None]:
-    """useapi.net's `model` and `options` ("768p-6sec", reference/useapi-minimax.md §4) as
-    MiniMax's model, resolution and duration; raises OptionRefused naming what to change."""
-    names = {alias: m.name for m in MODELS.values() for alias in (m.useapi_names or {}).values()}
-    names.update({m.name: m.name for m in MODELS.values()})
-    name = ""
-    if model:
-        name = names.get(model, "")
-        if not name:
-            raise OptionRefused(
-                f"model {model!r} is not available in the studio; choose one of: "
-                f"{', '.join(sorted(names))}.",
-                field="model",
-            )
-    resolution, duration = "", None
-    if options:
-        match = re.fullmatch(r"([0-9]{3,4})p-([0-9]{1,2})sec", options.strip().lower())
-        if match is None:
-            raise OptionRefused(
-                f'options {options!r} is not of the form "768p-6sec".', field="options"
-            )
-        resolution, duration = f"{match[1]}P", int(match[2])
-    return name, resolution, duration
+def job_options(job: Job, *, default_model: str) -> Options:
+    """check_options for what a provider is about to send, with its account's default model."""
+    return check_options(
+        model=job.model,
+        resolution=job.resolution,
+        duration=job.duration,
+        has_image=job.image_path is not None,
+        has_last_image=job.last_image_path is not None,
+        has_subject=job.subject_image_path is not None,
+        default_model=default_model,
+    )

@@ -1,8 +1,10 @@
-"""The local renderer: a real 5-second H.264 MP4 made on the worker, with no AI and no network.
+"""The local renderer: a real H.264 MP4 made on the worker, with no AI and no network.
 
 A slow camera move over the first-frame image, or over a background derived from the prompt,
-with the prompt as a caption and a "Local renderer — no AI" label. PyAV encodes frame by frame,
-so memory stays flat whatever the frame count.
+with the prompt as a caption and a "Local renderer — no AI" label; a subject reference (S2V-01)
+face is shown as an inset. It makes the resolution and duration asked for, like an upstream
+would, and a quick 5-second clip when nothing is asked. PyAV encodes frame by frame, so memory
+stays flat whatever the frame count.
 """
 
 import colorsys
@@ -19,9 +21,13 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 from videos.providers.base import Job, ProgressFn, ProviderError, Result
 
 FPS = 24
-FRAMES = 120
+FRAMES = 120  # the quick default when no duration is asked: 5 s
 TEXT_SIZE = (1280, 720)
 LONG_SIDE = 1280
+# MiniMax's resolutions name the short side; a text video is 16:9 as theirs are.
+SHORT_SIDES = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
+DURATIONS = (6, 10)
+INSET = 0.22  # the subject's face inset, as a fraction of the short side
 ZOOM = 0.12  # how far the camera pushes in over the clip
 POSTER_FRAME = FPS  # one second in: the move has begun, so the poster looks like the clip
 LABEL = "Local renderer — no AI"
@@ -40,41 +46,68 @@ class LocalRenderer:
 
     def render(self, job: Job, *, workdir: Path, on_progress: ProgressFn) -> Result:
         started = time.monotonic()
+        # Checked before any work: delivering another size or length than asked would be a lie.
+        short_side, frames = _asked(job)
         on_progress(0, "Starting the local renderer")
-        source = _load_image(job.image_path) if job.image_path else None
-        width, height = _frame_size(source)
+        source = _load_image(job.image_path, "first-frame") if job.image_path else None
+        face = _load_image(job.subject_image_path, "face") if job.subject_image_path else None
+        width, height = _frame_size(source, short_side)
         if source:
             canvas = source.resize(_canvas_size(width, height), Image.Resampling.LANCZOS)
         else:
-            canvas = _prompt_canvas(job.prompt)
+            canvas = _prompt_canvas(job.prompt, _canvas_size(width, height))
         patches = _overlay(job.prompt, width, height)
+        if face:
+            patches.append(_inset(face, width, height))
         video_path, poster_path = workdir / "video.mp4", workdir / "poster.jpg"
         # faststart moves the index to the front so browsers can play before the download ends.
         with av.open(str(video_path), "w", options={"movflags": "faststart"}) as container:
             stream = _video_stream(container, width, height)
-            for index in range(FRAMES):
-                frame = _camera(canvas, index / (FRAMES - 1), width, height)
+            for index in range(frames):
+                frame = _camera(canvas, index / (frames - 1), width, height)
                 for patch, position in patches:
                     frame.paste(patch, position, patch)
                 if index == POSTER_FRAME:
                     frame.save(poster_path, "JPEG", quality=85)
                 container.mux(stream.encode(_to_video_frame(frame, index)))
-                self._pace(started, index)
-                _report(on_progress, index)
+                self._pace(started, index, frames)
+                _report(on_progress, index, frames)
             container.mux(stream.encode())  # flush the frames x264 still holds for lookahead
         on_progress(100, "Done")
-        return Result(video_path, poster_path, width, height, FRAMES / FPS)
+        return Result(video_path, poster_path, width, height, frames / FPS)
 
-    def _pace(self, started: float, index: int) -> None:
+    def _pace(self, started: float, index: int, frames: int) -> None:
         # Sleep towards a per-frame deadline, so progress stays evenly spread over min_seconds.
-        deadline = started + self.min_seconds * (index + 1) / FRAMES
+        deadline = started + self.min_seconds * (index + 1) / frames
         time.sleep(max(0.0, deadline - time.monotonic()))
 
 
-def _report(on_progress: ProgressFn, index: int) -> None:
+def _asked(job: Job) -> tuple[int | None, int]:
+    """The short side (None: the quick default size) and the frame count the job asks for.
+
+    A resolution with no duration gets 6 s, the length every model makes by default; nothing
+    asked at all keeps the quick 5-second default, which is all a preview needs.
+    """
+    resolution = job.resolution.strip().upper()
+    if resolution and resolution not in SHORT_SIDES:
+        raise ProviderError(
+            f"The local renderer makes {', '.join(SHORT_SIDES)} videos, not {job.resolution!r}.",
+            permanent=True,
+        )
+    if job.duration is not None and job.duration not in DURATIONS:
+        raise ProviderError(
+            f"The local renderer makes videos of {' or '.join(map(str, DURATIONS))} seconds, "
+            f"not {job.duration}.",
+            permanent=True,
+        )
+    seconds = job.duration or (DURATIONS[0] if resolution else None)
+    return SHORT_SIDES.get(resolution), seconds * FPS if seconds else FRAMES
+
+
+def _report(on_progress: ProgressFn, index: int, frames: int) -> None:
     done = index + 1
-    if done % (FRAMES // 10) == 0 and done < FRAMES:  # 100 only once the file is complete
-        on_progress(done * 100 // FRAMES, f"Rendering frame {done} of {FRAMES}")
+    if done % (frames // 10) == 0 and done < frames:  # 100 only once the file is complete
+        on_progress(done * 100 // frames, f"Rendering frame {done} of {frames}")
 
 
 def _video_stream(
@@ -99,21 +132,27 @@ def _to_video_frame(image: Image.Image, index: int) -> av.VideoFrame:
     return frame
 
 
-def _load_image(path: Path) -> Image.Image:
+def _load_image(path: Path, what: str) -> Image.Image:
     try:
         with Image.open(path) as image:
             return ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         # Covers garbage, truncated and unsupported files alike: retrying cannot fix any of them.
-        raise ProviderError(f"The first-frame image cannot be read: {exc}", permanent=True) from exc
+        raise ProviderError(f"The {what} image cannot be read: {exc}", permanent=True) from exc
 
 
-def _frame_size(source: Image.Image | None) -> tuple[int, int]:
-    """1280x720 for text; otherwise the image's aspect with a 1280 px long side, even sides."""
-    if source is None:
-        return TEXT_SIZE
-    w, h = source.size
-    scale = LONG_SIDE / max(w, h)
+def _frame_size(source: Image.Image | None, short_side: int | None) -> tuple[int, int]:
+    """16:9 for text, otherwise the image's aspect; the short side as asked, even sides.
+
+    Nothing asked: 1280x720 for text, a 1280 px long side for an image (the quick default).
+    """
+    w, h = source.size if source else (16, 9)
+    if short_side is None:
+        if source is None:
+            return TEXT_SIZE
+        scale = LONG_SIDE / max(w, h)
+    else:
+        scale = short_side / min(w, h)
     return max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)
 
 
@@ -122,9 +161,9 @@ def _canvas_size(width: int, height: int) -> tuple[int, int]:
     return math.ceil(width * (1 + ZOOM)), math.ceil(height * (1 + ZOOM))
 
 
-def _prompt_canvas(prompt: str) -> Image.Image:
+def _prompt_canvas(prompt: str, size: tuple[int, int] | None = None) -> Image.Image:
     """A dusky gradient, a glow and soft out-of-focus lights, all chosen by the prompt's hash."""
-    size = _canvas_size(*TEXT_SIZE)
+    size = size or _canvas_size(*TEXT_SIZE)
     digest = hashlib.sha256(prompt.encode()).digest()
     deep, mid, light = _palette(digest)
     scene = Image.composite(
@@ -219,6 +258,21 @@ def _overlay(prompt: str, width: int, height: int) -> list[Patch]:
         band = _caption(prompt, font, width)
         patches.append((band, (0, height - band.height)))
     return patches
+
+
+def _inset(face: Image.Image, width: int, height: int) -> Patch:
+    """The subject's face as a rounded, bordered square in the top-right corner."""
+    short = min(width, height)
+    side, margin = round(short * INSET), short // 28
+    border, radius = max(2, short // 180), side // 8
+    square = ImageOps.fit(face, (side, side), Image.Resampling.LANCZOS).convert("RGBA")
+    mask = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, side - 1, side - 1), radius, fill=255)
+    square.putalpha(mask)
+    ImageDraw.Draw(square).rounded_rectangle(
+        (0, 0, side - 1, side - 1), radius, outline=(255, 255, 255, 230), width=border
+    )
+    return square, (width - side - margin, margin)
 
 
 def _caption(prompt: str, font: Font, width: int) -> Image.Image:

@@ -18,7 +18,7 @@ from videos.providers.base import (
     ProviderError,
     RateLimited,
 )
-from videos.providers.catalog import MODELS, check_options
+from videos.providers.catalog import MODELS, job_options
 
 HOSTS = {"global": "https://api.minimax.io", "cn": "https://api.minimaxi.com"}
 RETRYABLE = {1000, 1001, 1013, 1024, 1033, 1039, 1041}
@@ -58,14 +58,14 @@ class MiniMaxProvider:
         return f"Connected: {self.base} accepted the API key."
 
     def submit(self, job: Job) -> str:
-        options = check_options(
-            model=job.model,
-            resolution=job.resolution,
-            duration=job.duration,
-            has_image=job.image_path is not None,
-            has_last_image=job.last_image_path is not None,
-            default_model=self.account.default_model,
-        )
+        if job.model and job.model not in MODELS:
+            # The scheduler keeps these off MiniMax accounts; should one slip through, MiniMax
+            # would refuse it with 2013 anyway, and no retry here can help.
+            raise ProviderError(
+                f"{job.model} runs only on useapi.net accounts, not on {self.name}.",
+                permanent=True,
+            )
+        options = job_options(job, default_model=self.account.default_model)
         body: dict = {"model": options.model, "prompt_optimizer": job.prompt_optimization}
         if job.prompt:
             body["prompt"] = job.prompt
@@ -75,6 +75,10 @@ class MiniMaxProvider:
             body["first_frame_image"] = http.data_url(job.image_path)
         if job.last_image_path:
             body["last_frame_image"] = http.data_url(job.last_image_path)
+        if job.subject_image_path:
+            # S2V-01 (reference §2): one character, one face image; it takes no frames.
+            face = http.data_url(job.subject_image_path)
+            body["subject_reference"] = [{"type": "character", "image": [face]}]
         if job.callback_url:
             body["callback_url"] = job.callback_url
         resp = http.send(

@@ -19,7 +19,7 @@ from videos.providers.base import (
     ProviderError,
     RateLimited,
 )
-from videos.providers.catalog import check_options, useapi_request
+from videos.providers.catalog import MODELS, job_options, useapi_request
 
 DEFAULT_BASE = "https://api.useapi.net"
 STATES = {
@@ -57,31 +57,37 @@ class UseapiProvider:
         return f"Connected: useapi.net knows hailuoai.video account {account} (maxJobs {jobs})."
 
     def submit(self, job: Job) -> str:
-        options = check_options(
-            model=job.model,
-            resolution=job.resolution,
-            duration=job.duration,
-            has_image=job.image_path is not None,
-            has_last_image=job.last_image_path is not None,
-            default_model=self.account.default_model,
-        )
         body: dict = {
+            **self._model_fields(job),
             "account": self.account.upstream_account,
             "promptOptimization": job.prompt_optimization,
             "maxJobs": self.account.max_jobs,
-            **useapi_request(options),
         }
         if job.prompt:
             body["prompt"] = job.prompt
         if job.image_path:
             body["fileID"] = self._upload(job.image_path)
+        elif job.subject_image_path:
+            body["fileID"] = self._upload(job.subject_image_path)  # S2V-01: fileID is the face
         if job.last_image_path:
             body["end_frame_fileID"] = self._upload(job.last_image_path)
+        for slot, path in enumerate(job.reference_paths, 2):
+            body[f"fileID{slot}"] = self._upload(path)
         data = self._call("POST", "/videos/create", json=body, creating=True)
         video_id = data.get("videoId")
         if not isinstance(video_id, str) or not video_id:
             raise InDoubt(f"{self.name} accepted the video but sent no videoId")
         return video_id
+
+    def _model_fields(self, job: Job) -> dict:
+        """`model` and its options. A model only useapi.net runs goes as named with its own
+        fields as the API took them (it checked them then); MiniMax's are checked here."""
+        if job.model and job.model not in MODELS:
+            # Spread first, so passthrough (options, aspectRatio, resolution, duration) can
+            # never replace the model, the account or any field the provider itself sets.
+            return {**job.passthrough, "model": job.model}
+        options = job_options(job, default_model=self.account.default_model)
+        return useapi_request(options)
 
     def find(self, job: Job, *, known_ids: set[str]) -> str | None:
         # Newest first; a lost create is among the last few, with our prompt as its `desc`.
@@ -154,7 +160,9 @@ class UseapiProvider:
         if status == 429:
             raise RateLimited(f"{self.name} is busy: {error}", seconds=20.0)
         if status == 596:
-            raise AccountPaused(f"{self.name}: the account is on hold ({error})", seconds=3600)
+            raise AccountPaused(
+                f"{self.name}: the account is on hold ({error})", seconds=3600, kind="hold"
+            )
         if creating and status in (502, 504):
             # §8: the site may still have queued the job; reconcile before sending it again.
             raise InDoubt(f"{self.name} answered HTTP {status}: {error}")
