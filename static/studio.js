@@ -42,7 +42,7 @@
     if (event.target.matches("textarea[data-counter]")) updateCounter(event.target);
   });
 
-  // First-frame image: preview, drag and drop, remove.
+  // Image drop zones (first frame, face reference): preview, drag and drop, remove.
   function showPreview(zone, file) {
     var preview = zone.querySelector(".dropzone-preview");
     var img = preview.querySelector("img");

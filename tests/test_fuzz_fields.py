@@ -253,7 +253,7 @@ TARGETS: dict[str, Target] = {
             "resolution": "",
             "duration": "",
         },
-        files=("image", "last_image"),
+        files=("image", "last_image", "subject_image"),
         shows=("gallery",),
     ),
     "video_card": Target(("GET",), "none", "alice", path=lambda w: {"video_id": w.done_video}),
@@ -545,7 +545,7 @@ def fast_passwords(settings):
 
 @pytest.fixture
 def world(cast, settings, conf, offline):
-    conf.API_RATE_LIMIT = 1_000_000
+    conf.API_WRITE_RATE_LIMIT = conf.API_READ_RATE_LIMIT = 1_000_000
     conf.API_USER_QUEUE_LIMIT = conf.API_TEAM_QUEUE_LIMIT = 1_000_000
     settings.AXES_FAILURE_LIMIT = 1_000_000
     return _populate(cast)

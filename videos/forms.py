@@ -5,11 +5,20 @@ from studio.lib.errors import ServiceError
 from studio.lib.forms import MAX_ID, WholeNumberField, add_service_error
 from videos.images import ImageRejected, clean_image
 from videos.models import ProviderAccount
-from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS, check_choices
+from videos.providers.catalog import (
+    DEFAULT_MODEL,
+    DURATIONS,
+    MODELS,
+    RESOLUTIONS,
+    SUBJECT,
+    check_choices,
+)
 from videos.services.submit import Submission, check_prompt
 
 
-def _clean_upload(upload):
+def _clean_upload(upload, *, named: str = ""):
+    """The upload checked against MiniMax's image limits; `named` starts the refusal, for a field
+    whose message would otherwise read as if it were about the first frame."""
     if not upload:
         return None
     try:
@@ -17,7 +26,7 @@ def _clean_upload(upload):
             upload, name=upload.name, content_type=upload.content_type or "", size=upload.size
         )
     except ImageRejected as exc:
-        raise forms.ValidationError(str(exc)) from None
+        raise forms.ValidationError(f"{named}: {exc}" if named else str(exc)) from None
 
 
 class GalleryForm(forms.Form):
@@ -27,6 +36,8 @@ class GalleryForm(forms.Form):
 
 
 _IMAGE_TYPES = {"accept": "image/jpeg,image/png,image/webp"}
+# The one model that takes a character (face) reference.
+SUBJECT_MODEL = DEFAULT_MODEL[SUBJECT]
 
 
 class VideoForm(forms.Form):
@@ -60,6 +71,15 @@ class VideoForm(forms.Form):
         required=False,
         label="Last frame",
         template_name="videos/fields/last_frame.html",
+        widget=forms.FileInput(attrs=_IMAGE_TYPES),
+    )
+    # MiniMax's subject reference: the video's character takes this face (S2V-01, no frames).
+    subject_image = forms.FileField(
+        required=False,
+        label="Character (face) reference",
+        template_name="videos/fields/subject.html",
+        help_text="A clear photo of one face; the video's character takes it. Uses S2V-01; "
+        "no first frame.",
         widget=forms.FileInput(attrs=_IMAGE_TYPES),
     )
     # Blank means "the account's default"; MiniMax accounts check the combination, the local
@@ -104,10 +124,27 @@ class VideoForm(forms.Form):
     def clean_last_image(self):
         return _clean_upload(self.cleaned_data.get("last_image"))
 
+    def clean_subject_image(self):
+        return _clean_upload(
+            self.cleaned_data.get("subject_image"), named="Character (face) reference"
+        )
+
     def clean(self):
         data = super().clean()
-        if "image" not in data or "last_image" not in data:
+        if not {"image", "last_image", "subject_image"} <= data.keys():
             return data  # an image was refused; its own message says why
+        has_subject = data["subject_image"] is not None
+        has_frame = data["image"] is not None or data["last_image"] is not None
+        if has_subject and not has_frame and data.get("model") not in (None, "", SUBJECT_MODEL):
+            self.add_error(
+                "model",
+                f"A character (face) reference needs {SUBJECT_MODEL}: choose it (or Default), "
+                "or remove the face.",
+            )
+            return data
+        if has_subject and data.get("model") == "":
+            # Kept as S2V-01, not left to the account's default model at send time.
+            data["model"] = SUBJECT_MODEL
         try:
             check_choices(
                 model=data.get("model", ""),
@@ -115,6 +152,7 @@ class VideoForm(forms.Form):
                 duration=data.get("duration"),
                 has_image=data["image"] is not None,
                 has_last_image=data["last_image"] is not None,
+                has_subject=has_subject,
             )
         except ServiceError as exc:
             add_service_error(self, exc)
@@ -133,6 +171,8 @@ class VideoForm(forms.Form):
             image_name=self.files["image"].name if data["image"] else "",
             last_image=data["last_image"],
             last_image_name=self.files["last_image"].name if data["last_image"] else "",
+            subject_image=data["subject_image"],
+            subject_image_name=self.files["subject_image"].name if data["subject_image"] else "",
         )
 
 
