@@ -13,6 +13,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseServerError,
+    JsonResponse,
 )
 from django.http.multipartparser import MultiPartParserError
 from django.template import loader
@@ -36,7 +37,18 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
-def server_error(request: HttpRequest) -> HttpResponseServerError:
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django has logged the exception with its traceback (django.request) before this runs.
+    A script calling the API gets the API's JSON error shape, not a page."""
+    if request.path.startswith("/v1/"):
+        return JsonResponse(
+            {
+                "error": "The studio failed to answer this request; the error was logged for "
+                "the operator. Try again later.",
+                "code": 500,
+            },
+            status=500,
+        )
     context = {
         "stylesheet": _static("studio.css"),
         "icon": _static("favicon.svg"),

@@ -35,6 +35,18 @@ def test_a_crash_answers_the_styled_500_page_and_logs_its_traceback(cast, caplog
     assert "Traceback (most recent call last)" in caplog.text and CRASH in caplog.text
 
 
+@pytest.mark.urls("tests.urls_errors")
+def test_a_crash_under_the_api_answers_its_json_error_and_logs_the_traceback(cast, caplog):
+    response = Client(raise_request_exception=False).get("/v1/minimax/crash/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == 500 and "logged" in body["error"] and CRASH not in body["error"]
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Internal Server Error: /v1/minimax/crash/"
+    assert "Traceback (most recent call last)" in caplog.text and CRASH in caplog.text
+
+
 def test_the_500_page_reads_nothing_from_the_database(cast, rf, django_assert_num_queries):
     from studio.views import server_error
 

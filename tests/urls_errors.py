@@ -31,6 +31,7 @@ def failing_task():
 urlpatterns = [
     path("bad-request/", bad_request),
     path("crash/", crash),
+    path("v1/minimax/crash/", crash),  # under the API's prefix
     path("crash-in-the-database/", crash_in_the_database),
     *studio_urlpatterns,
 ]

@@ -25,7 +25,14 @@ class AttemptInline(admin.TabularInline):
 class VideoAdmin(admin.ModelAdmin):
     list_display = ["id", "team", "author", "status", "percent", "account", "created_at"]
     list_filter = ["status", "team"]
-    raw_id_fields = ["author", "image", "last_image", "attempt", "requested_account"]
+    raw_id_fields = [
+        "author",
+        "image",
+        "last_image",
+        "subject_image",
+        "attempt",
+        "requested_account",
+    ]
     search_fields = ["prompt"]
     inlines = [AttemptInline]
 

@@ -46,6 +46,14 @@ class ProviderAccount(models.Model):
     # Set when the upstream says "slow down", "out of balance" or "on hold": no new work until.
     paused_until = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=200, blank=True, default="")
+    # Why it is paused, as useapi.net answers a create pinned to it: out of credits is a 412,
+    # on hold a 596; a rate-limit pause is short and a pinned create just waits it out.
+    pause_kind = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        choices=[("rate", "Rate limited"), ("credits", "Out of credits"), ("hold", "On hold")],
+    )
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -139,6 +147,9 @@ class PromptImage(models.Model):
     height = models.PositiveIntegerField()
     format = models.CharField(max_length=10)  # JPEG | PNG | WEBP
     bytes = models.PositiveIntegerField()
+    # The API's fileID before "-file:<id>" ("user:3-minimax:7"), fixed at upload so the id
+    # never changes when its uploader or account goes (reference/useapi-minimax.md §9).
+    id_prefix = models.CharField(max_length=120, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -182,10 +193,23 @@ class Video(models.Model):
     last_image = models.ForeignKey(
         PromptImage, models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Subject reference (S2V-01): the face the video's character takes.
+    subject_image = models.ForeignKey(
+        PromptImage, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Model options as chosen in the form; the provider checks them before sending anything.
+    # A model only useapi.net runs (Veo, Sora, Seedance) is kept by its useapi.net name.
     model = models.CharField(max_length=40, blank=True, default="")
     resolution = models.CharField(max_length=10, blank=True, default="")
     requested_duration = models.PositiveSmallIntegerField(null=True, blank=True)
+    # useapi.net's own fields for a model only a useapi.net account can run, as the API took
+    # them (options, aspectRatio, resolution, duration; fileID2.. as PromptImage ids), sent on
+    # unchanged; `useapi_only` keeps the video off every other kind of account.
+    passthrough = models.JSONField(blank=True, default=dict)
+    useapi_only = models.BooleanField(default=False)
+    # The API's videoId before "-video:<id>" ("user:3-minimax:auto"), fixed at creation so the
+    # id never changes when its author or account goes (reference/useapi-minimax.md §9).
+    id_prefix = models.CharField(max_length=120, blank=True, default="")
 
     # The try under way, or the last one of a video that ended; None while queued (a video put
     # back in the queue has no account until it is claimed again). Its account, upstream id and

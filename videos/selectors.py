@@ -2,11 +2,12 @@
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from studio import conf
 from studio.teams.models import Team
 from videos.models import Attempt, PromptImage, ProviderAccount, UpstreamCall, Video
 
@@ -65,7 +66,9 @@ def video_with_position(*, video: Video) -> Video:
 
 
 def team_accounts(*, team: Team) -> list[ProviderAccount]:
-    return list(
+    """The team's accounts, each with `running` (videos holding its slots) and `last_ok` (as
+    account_last_ok)."""
+    accounts = list(
         ProviderAccount.objects.filter(team=team)
         .annotate(
             running=Count(
@@ -74,10 +77,17 @@ def team_accounts(*, team: Team) -> list[ProviderAccount]:
                     attempts__current_of__status__in=Video.RUNNING,
                     attempts__upstream_finished_at=None,
                 ),
-            )
+            ),
+            last_started=Max("attempts__started_at"),
+            last_finished=Max("attempts__upstream_finished_at"),
         )
         .order_by("name")
     )
+    for account in accounts:
+        # In Python: SQL's GREATEST treats NULL differently on SQLite and PostgreSQL.
+        moments = (account.last_started, account.last_finished)
+        account.last_ok = max((t for t in moments if t is not None), default=None)
+    return accounts
 
 
 @dataclass
@@ -86,16 +96,52 @@ class AccountSlots:
     running: list[Video]
     calls_last_minute: int
     creates_last_minute: int
+    # Queued videos pinned to this account (Video.requested_account): they will take its slots.
+    pinned: int = 0
+    # Creates sent in the current rate window (conf.RATE_WINDOW_SECONDS).
+    creates_in_window: int = 0
 
     @property
     def free(self) -> int:
         return max(0, self.account.max_jobs - len(self.running))
 
+    @property
+    def rate_limited(self) -> bool:
+        """No create left in the rate window, as videos.scheduler.accounts.creates_left counts
+        them; the local renderer has no rate."""
+        return self.account.is_remote and self.account.rpm - self.creates_in_window <= 0
+
+    @property
+    def available(self) -> int:
+        """Videos a new create could start on this account now: its free slots less those its
+        pinned queued videos will take, and no more than its creates left (the scheduler's
+        claim caps them the same way). 0 when disabled, paused or rate limited."""
+        account = self.account
+        if not account.enabled or account.is_paused or self.rate_limited:
+            return 0
+        room = self.free - self.pinned
+        if account.is_remote:
+            room = min(room, account.rpm - self.creates_in_window)
+        return max(0, room)
+
 
 def account_slots(*, team: Team) -> tuple[list[AccountSlots], int]:
-    """Each account's live slots (running videos, upstream calls in the last minute) and the
-    team's queue, which any enabled account may take from. Four queries whatever the size."""
+    """Each account's live slots (running videos, pinned queued videos, upstream calls in the
+    last minute and the rate window) and the team's queue, which any enabled account may take
+    from. A fixed number of queries whatever the size."""
     accounts = list(ProviderAccount.objects.filter(team=team).order_by("kind", "name"))
+    # Grouped by the account each is pinned to (None: any account); equality on (team, status)
+    # keeps to the index, as in active_videos. Read BEFORE the running videos: each query sees
+    # its own snapshot on PostgreSQL, and a claim committing in between then counts its video
+    # twice (queued, then running: too little room, for a moment) rather than not at all (a
+    # full account listed as free, which a script would pin its next create to).
+    queued_for: dict[int | None, int] = {
+        row["requested_account_id"]: row["n"]
+        for row in Video.objects.filter(team=team, status=Video.Status.QUEUED)
+        .values("requested_account_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
     running: dict[int, list[Video]] = {a.pk: [] for a in accounts}
     for video in sorted(
         active_videos(
@@ -107,24 +153,39 @@ def account_slots(*, team: Team) -> tuple[list[AccountSlots], int]:
         key=lambda v: (v.submitted_at or v.created_at, v.pk),
     ):
         running.setdefault(video.account_id, []).append(video)
-    since = timezone.now() - timedelta(minutes=1)
-    calls: dict[tuple[int, str], int] = {
-        (row["account_id"], row["kind"]): row["n"]
-        for row in UpstreamCall.objects.filter(account__team=team, at__gt=since)
+    now = timezone.now()
+    minute = now - timedelta(minutes=1)
+    window = now - timedelta(seconds=conf.RATE_WINDOW_SECONDS)
+    calls: dict[tuple[int, str], tuple[int, int]] = {
+        (row["account_id"], row["kind"]): (row["n"], row["in_window"])
+        for row in UpstreamCall.objects.filter(account__team=team, at__gt=min(minute, window))
         .values("account_id", "kind")
-        .annotate(n=Count("id"))
+        .annotate(
+            n=Count("id", filter=Q(at__gt=minute)), in_window=Count("id", filter=Q(at__gt=window))
+        )
     }
-    queued = Video.objects.filter(team=team, status=Video.Status.QUEUED).count()
+    create = UpstreamCall.Kind.CREATE
     slots = [
         AccountSlots(
             account=a,
             running=running.get(a.pk, []),
-            calls_last_minute=sum(n for (acc, _), n in calls.items() if acc == a.pk),
-            creates_last_minute=calls.get((a.pk, UpstreamCall.Kind.CREATE), 0),
+            calls_last_minute=sum(n for (acc, _), (n, _w) in calls.items() if acc == a.pk),
+            creates_last_minute=calls.get((a.pk, create), (0, 0))[0],
+            pinned=queued_for.get(a.pk, 0),
+            creates_in_window=calls.get((a.pk, create), (0, 0))[1],
         )
         for a in accounts
     ]
-    return slots, queued
+    return slots, sum(queued_for.values())
+
+
+def account_last_ok(*, account: ProviderAccount) -> datetime | None:
+    """The last time the account's upstream answered a video's create or reported one finished:
+    a success an earlier account error (ProviderAccount.last_error_at) is older than."""
+    row = Attempt.objects.filter(account=account).aggregate(
+        started=Max("started_at"), finished=Max("upstream_finished_at")
+    )
+    return max((t for t in row.values() if t is not None), default=None)
 
 
 # The REST API
@@ -136,7 +197,7 @@ def video_list(
     """GET videos/: newest first, keyset-paged like the gallery."""
     qs = (
         Video.objects.filter(team=team)
-        .select_related("attempt__account", "image", "last_image")
+        .select_related("attempt__account", "image", "last_image", "subject_image")
         .order_by("-id")
     )
     if account is not None:

@@ -28,7 +28,8 @@ def team_create(*, name: str, admin: AbstractBaseUser) -> Team:
 def _lock_team(team_id: int) -> Team:
     # Serialises role changes within a team: two admins demoting each other at the same moment
     # would otherwise each see the other as "the remaining admin" and leave the team with none.
-    return Team.objects.select_for_update().get(pk=team_id)
+    # NO KEY: a lock that blocks no foreign-key check on the team (videos, tokens being written).
+    return Team.objects.select_for_update(no_key=True).get(pk=team_id)
 
 
 def _ensure_admin_left(team: Team, *, losing: Membership) -> None:

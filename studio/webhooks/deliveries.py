@@ -73,7 +73,7 @@ def callbacks_collect() -> int:
     return queued
 
 
-_RELATED = ("attempt__account", "image", "last_image", "team")
+_RELATED = ("attempt__account", "image", "last_image", "subject_image", "team")
 
 
 def _progress_mark(video: Video) -> str:

@@ -16,7 +16,7 @@ def signing_secret_ensure(*, team: Team) -> SigningSecret:
     with transaction.atomic():
         # Two first callbacks (or a callback and the page) at the same moment: the team row
         # lock lets one make the secret and the other read it, never two different secrets.
-        Team.objects.select_for_update().filter(pk=team.pk).first()
+        Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
         row, _ = SigningSecret.objects.get_or_create(team=team, defaults={"secret": new_secret()})
     return row
 
@@ -31,7 +31,7 @@ def team_webhook_rotate(*, team: Team) -> str:
     with transaction.atomic():
         # The lock: two admins rotating at once would otherwise both keep the same "previous"
         # and lose the secret in between (receivers on it would fail for a day).
-        Team.objects.select_for_update().filter(pk=team.pk).first()
+        Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
         row = SigningSecret.objects.filter(team=team).first()
         fresh = new_secret()
         SigningSecret.objects.update_or_create(

@@ -52,12 +52,14 @@ def calls_prune() -> None:
     UpstreamCall.objects.filter(at__lt=timezone.now() - timedelta(hours=1)).delete()
 
 
-def account_pause(account: ProviderAccount, seconds: float, reason: str) -> None:
+def account_pause(account: ProviderAccount, seconds: float, reason: str, *, kind: str) -> None:
+    """Holds new work back for `seconds`; `kind` is "rate", "credits" or "hold" (see
+    ProviderAccount.pause_kind)."""
     until = timezone.now() + timedelta(seconds=seconds)
     # Only ever lengthens a pause: a short "slow down" must not cut a longer one short.
     ProviderAccount.objects.filter(pk=account.pk).filter(
         Q(paused_until=None) | Q(paused_until__lt=until)
-    ).update(paused_until=until, pause_reason=reason[:200])
+    ).update(paused_until=until, pause_reason=reason[:200], pause_kind=kind)
     account_error(account, reason)
 
 

@@ -75,7 +75,9 @@ def claim(account_id: int) -> tuple[list[tuple[int, int]], bool]:
         # The account row lock makes count-then-claim atomic across dispatchers. Without it two
         # workers on PostgreSQL (READ COMMITTED) could both see 2 of 3 slots busy and each start
         # a third video. On SQLite the IMMEDIATE transaction already serialises writers.
-        account = ProviderAccount.objects.select_for_update().get(pk=account_id)
+        # FOR NO KEY UPDATE (see NO_KEY in videos/services/submit.py): a create pinned to this
+        # account checks its foreign key with a KEY SHARE lock, which FOR UPDATE would block.
+        account = ProviderAccount.objects.select_for_update(no_key=True).get(pk=account_id)
         if not account.enabled or account.is_paused:
             return [], account.is_remote
         busy = running(account_id).count()
@@ -143,7 +145,8 @@ def _next_in_queue(*, account: ProviderAccount, count: int, busy: int, now) -> l
 
     Each pick goes to the author with the fewest videos running (ties: the oldest waiting video),
     so one person's hundred queued videos do not hold up a teammate's single one. A video pinned
-    to another account is not taken, nor one whose own maxJobs the account's load has reached.
+    to another account is not taken, nor one whose own maxJobs the account's load has reached,
+    nor one whose model only a useapi.net account runs, unless this is one.
     """
     queued = (
         Video.objects.filter(team_id=account.team_id, status=Status.QUEUED)
@@ -151,6 +154,8 @@ def _next_in_queue(*, account: ProviderAccount, count: int, busy: int, now) -> l
         .filter(Q(requested_account=None) | Q(requested_account=account.pk))
         .order_by("id")
     )
+    if account.kind != ProviderAccount.Kind.USEAPI:
+        queued = queued.filter(useapi_only=False)  # Veo, Sora, Seedance: useapi.net only
     if connection.features.has_select_for_update_skip_locked:
         # Rows another dispatcher is claiming right now are skipped, not waited for.
         queued = queued.select_for_update(skip_locked=True, of=("self",))

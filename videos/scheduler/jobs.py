@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 
 from studio import conf
 from videos.models import Attempt, PromptImage, ProviderAccount, Video
-from videos.providers import Job
+from videos.providers import Job, ProviderError
 
 
 def job_for(video: Video, attempt: Attempt, workdir: Path) -> Job:
@@ -28,11 +28,31 @@ def job_for(video: Video, attempt: Attempt, workdir: Path) -> Job:
         last_image_path=(
             _copy_image(video.last_image, workdir, "last") if video.last_image else None
         ),
+        subject_image_path=(
+            _copy_image(video.subject_image, workdir, "subject") if video.subject_image else None
+        ),
         model=video.model,
         resolution=video.resolution,
         duration=video.requested_duration,
+        passthrough={k: v for k, v in video.passthrough.items() if k != "references"},
+        reference_paths=_references(video, workdir),
         callback_url=callback,
     )
+
+
+def _references(video: Video, workdir: Path) -> tuple[Path, ...]:
+    """Local copies of a useapi.net-only video's extra reference images, fileID2 first. One
+    deleted since the create fails the video: sending it without would be a different video."""
+    ids = video.passthrough.get("references") or []
+    found = PromptImage.objects.in_bulk(ids)
+    missing = [n for n, pk in enumerate(ids, 2) if pk not in found]
+    if missing:
+        raise ProviderError(
+            f"The reference image given as fileID{missing[0]} was deleted before the video "
+            "was sent; create it again with a new upload.",
+            permanent=True,
+        )
+    return tuple(_copy_image(found[pk], workdir, f"ref{n}") for n, pk in enumerate(ids, 2))
 
 
 def _copy_image(image: PromptImage, workdir: Path, stem: str) -> Path:

@@ -48,7 +48,9 @@ def video_run(*, video_id: int, attempt: int) -> None:
     )
     if not write(video_id, attempt, started, Status.SUBMITTING):
         return
-    video = Video.objects.select_related("attempt__account", "image", "last_image").get(pk=video_id)
+    video = Video.objects.select_related(
+        "attempt__account", "image", "last_image", "subject_image"
+    ).get(pk=video_id)
     try:
         _render_and_store(video, Attempt.objects.select_related("account").get(pk=attempt))
     except _TakenBack:

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from studio import conf
+from studio.lib.errors import ServiceError
 from videos import media
 from videos.models import Attempt, ProviderAccount, UpstreamCall, Video
 from videos.providers import (
@@ -64,7 +65,7 @@ def _send_inline(video_id: int, attempt: int) -> None:
 def _claimed(video_id: int, attempt: int, *statuses: str, **where):
     """The video with its attempt (and account) loaded, while it still runs `attempt`."""
     return (
-        Video.objects.select_related("attempt__account", "image", "last_image")
+        Video.objects.select_related("attempt__account", "image", "last_image", "subject_image")
         .filter(pk=video_id, attempt_id=attempt, status__in=statuses, **where)
         .first()
     )
@@ -94,6 +95,9 @@ def video_send(*, video_id: int, attempt: int) -> None:
         return
     except ProviderError as exc:
         _send_failed(video, attempt, exc)
+        return
+    except ServiceError as exc:  # a choice the account's model refuses: sending again won't help
+        _send_failed(video, attempt, ProviderError(exc.message, permanent=True))
         return
     except DB_OUTAGE:
         raise  # not the video's fault: the claim stays, and reconciling finds out what happened
@@ -129,10 +133,10 @@ def _started(video_id: int, attempt: int, upstream_id: str, account: ProviderAcc
 def _send_failed(video: Video, attempt: int, exc: ProviderError) -> None:
     account = video.attempt.account
     if isinstance(exc, RateLimited):
-        account_pause(account, exc.seconds, f"Rate limited: {exc}")
+        account_pause(account, exc.seconds, f"Rate limited: {exc}", kind=exc.kind)
         change = requeue(f"Waiting: {account.name} asked us to slow down")
     elif isinstance(exc, AccountPaused):
-        account_pause(account, exc.seconds, str(exc))
+        account_pause(account, exc.seconds, str(exc), kind=exc.kind)
         change = requeue(f"Back in the queue: {exc}")
     elif isinstance(exc, AccountRejected):
         account_disable(account=account, reason=str(exc))
@@ -330,7 +334,7 @@ def _estimate(video: Video, progress: Progress) -> int:
 def _poll_failed(video: Video, attempt: int, exc: ProviderError) -> None:
     account = video.attempt.account
     if isinstance(exc, RateLimited | AccountPaused):
-        account_pause(account, exc.seconds, str(exc))
+        account_pause(account, exc.seconds, str(exc), kind=exc.kind)
         delay = exc.seconds
     elif isinstance(exc, AccountRejected):
         # The video is already upstream: keep asking (an admin may fix the key) but do not spin.

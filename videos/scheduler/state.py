@@ -62,7 +62,9 @@ def write(
         if change.video:
             won = mine.update(**change.video)
         else:
-            won = len(mine.select_for_update().values_list("pk", flat=True))
+            # NO KEY (see NO_KEY in videos/services/submit.py): new Attempts' foreign-key
+            # checks on this video must not wait for it.
+            won = len(mine.select_for_update(no_key=True).values_list("pk", flat=True))
         if not won:
             return 0
         if change.attempt or attempt_where:

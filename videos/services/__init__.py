@@ -27,7 +27,7 @@ from videos.services.dispatch import (
     dispatch_started,
     schedules_ensure,
 )
-from videos.services.errors import QueueFull, Refused
+from videos.services.errors import AccountUnavailable, QueueFull, Refused
 from videos.services.images import image_delete, image_store
 from videos.services.submit import FROM_API, Submission, check_prompt, video_submit
 from videos.services.videos import (
@@ -41,6 +41,7 @@ __all__ = [
     "DISPATCH_FLAG",
     "DISPATCH_FLAG_SECONDS",
     "FROM_API",
+    "AccountUnavailable",
     "Bootstrap",
     "ConnectionTest",
     "QueueFull",

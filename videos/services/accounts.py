@@ -87,7 +87,9 @@ def account_update(*, account: ProviderAccount, secret: str = "", **fields) -> P
     if secret.strip() and account.kind in SECRET_FIELD:
         account.credentials = json.dumps({SECRET_FIELD[account.kind]: secret.strip()})
     if secret.strip() or fields.get("enabled"):
-        account.paused_until, account.pause_reason = None, ""
+        # The admin has dealt with it: scripts stop skipping it as "failing" (GET accounts/).
+        account.paused_until, account.pause_reason, account.pause_kind = None, "", ""
+        account.last_error, account.last_error_at = "", None
     if (
         ProviderAccount.objects.filter(team=account.team, name=account.name)
         .exclude(pk=account.pk)
@@ -101,8 +103,11 @@ def account_update(*, account: ProviderAccount, secret: str = "", **fields) -> P
 
 
 def account_resume(*, account: ProviderAccount) -> None:
-    """Lifts a pause (rate limit, balance, on hold) by hand."""
-    ProviderAccount.objects.filter(pk=account.pk).update(paused_until=None, pause_reason="")
+    """Lifts a pause (rate limit, balance, on hold) by hand; the error that paused it no
+    longer marks it failing (GET accounts/), or scripts would go on skipping it."""
+    ProviderAccount.objects.filter(pk=account.pk).update(
+        paused_until=None, pause_reason="", pause_kind="", last_error="", last_error_at=None
+    )
     dispatch_request(reason=f"dispatch after resuming account {account.pk}")
 
 

@@ -16,3 +16,12 @@ class QueueFull(ServiceError):
 
 class Refused(ServiceError):
     """The upstream refused the prompt for moderation (HTTP 422); nothing was kept."""
+
+
+class AccountUnavailable(ServiceError):
+    """The account a create is pinned to cannot take it for hours: out of credits (`status`
+    412) or on hold (596), useapi.net's codes, so a batch script moves on to another one."""
+
+    def __init__(self, message: str, *, status: int):
+        super().__init__(message, field="account")
+        self.status = status

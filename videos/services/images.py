@@ -9,15 +9,25 @@ from django.db.models import Q
 from studio.lib.errors import ServiceError
 from studio.teams.models import Team
 from videos.images import CleanImage
-from videos.models import PromptImage, Video
+from videos.models import PromptImage, ProviderAccount, Video
 
 
 def image_store(
-    *, team: Team, user: AbstractBaseUser, image: CleanImage, original_name: str = ""
+    *,
+    team: Team,
+    user: AbstractBaseUser,
+    image: CleanImage,
+    original_name: str = "",
+    account: ProviderAccount | None = None,
 ) -> PromptImage:
+    """Keeps a checked image. `account` is the one the API's upload named (POST
+    files/?account=): the fileID says so, for good, as useapi.net's does; otherwise "auto"."""
+    if account is not None and account.team_id != team.pk:
+        raise ServiceError(f"{account.name} is not one of {team.name}'s accounts.", field="account")
     record = PromptImage(
         team=team,
         uploader=user,
+        id_prefix=f"user:{user.pk}-minimax:{account.pk if account else 'auto'}",
         original_name=original_name[:255],
         width=image.width,
         height=image.height,
@@ -41,10 +51,16 @@ def image_delete(*, image: PromptImage) -> None:
         # a create that would be left pointing at nothing.
         if not PromptImage.objects.select_for_update().filter(pk=image.pk).exists():
             return
-        waiting = Video.objects.filter(status__in=Video.ACTIVE).filter(
-            Q(image=image) | Q(last_image=image)
+        active = Video.objects.filter(status__in=Video.ACTIVE, team_id=image.team_id)
+        waiting = active.filter(
+            Q(image=image) | Q(last_image=image) | Q(subject_image=image)
+        ).exists() or any(
+            # fileID2.. of useapi.net-only videos, kept in JSON: few, and read in Python
+            # because SQLite cannot look inside a JSON list.
+            image.pk in (passthrough.get("references") or [])
+            for passthrough in active.filter(useapi_only=True).values_list("passthrough", flat=True)
         )
-        if waiting.exists():
+        if waiting:
             raise ServiceError(
                 "A video that has not finished uses this image; delete it afterwards."
             )

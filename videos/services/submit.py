@@ -16,7 +16,7 @@ from videos.images import CleanImage
 from videos.models import PromptImage, ProviderAccount, Video
 from videos.providers.catalog import check_choices
 from videos.services.dispatch import dispatch_request
-from videos.services.errors import QueueFull, Refused
+from videos.services.errors import AccountUnavailable, QueueFull, Refused
 from videos.services.images import image_store
 
 
@@ -38,6 +38,14 @@ class Submission:
     image_name: str = ""
     last_image: CleanImage | PromptImage | None = None
     last_image_name: str = ""
+    # Subject reference (S2V-01): the face the video's character takes.
+    subject_image: CleanImage | PromptImage | None = None
+    subject_image_name: str = ""
+    # A model only useapi.net runs (the API's Veo, Sora, Seedance): its own fields as sent,
+    # and the extra reference images (fileID2..), stored ones only.
+    useapi_only: bool = False
+    passthrough: dict | None = None
+    references: tuple[PromptImage, ...] = ()
     account: ProviderAccount | None = None  # only it may take the video
     max_jobs: int | None = None
     reply_url: str = ""
@@ -49,19 +57,26 @@ class Submission:
     team_reply_url: bool = False  # without a reply_url, the team's default one is used
 
 
+USEAPI = ProviderAccount.Kind.USEAPI
+# useapi.net's codes for a create pinned to an account paused for one of these reasons.
+PAUSED_STATUS = {"credits": 412, "hold": 596}
+# Seedance's limit, the longest any model useapi.net runs takes (reference §4).
+USEAPI_PROMPT_MAX = 7500
+
 # A create through the API: tracked, limited, strict when the team is, and answered at the
 # team's default reply URL unless it names one.
 FROM_API = {"tracked": True, "queue_limited": True, "strict_mode": True, "team_reply_url": True}
 
 
-def check_prompt(prompt: str, *, has_image: bool) -> str:
+def check_prompt(prompt: str, *, has_image: bool, limit: int | None = None) -> str:
     """The prompt as kept (newlines counted once, as the page's counter does; trimmed), or a
     refusal naming the prompt. The one place the prompt's rules live: the page's form, the API
     and `video_submit` all call it."""
     prompt = prompt.replace("\r\n", "\n").strip()
     if not prompt and not has_image:
         raise ServiceError("Describe the video you want: the prompt is empty.", field="prompt")
-    limit = conf.PROMPT_MAX_CHARS
+    # Seedance takes longer prompts than MiniMax's models (reference/useapi-minimax.md §4).
+    limit = max(limit or 0, conf.PROMPT_MAX_CHARS)
     if len(prompt) > limit:
         raise ServiceError(
             f"The prompt is {len(prompt):,} characters; the limit is {limit:,}. "
@@ -84,21 +99,30 @@ def video_submit(*, team: Team, user: AbstractBaseUser, submission: Submission) 
     fields = _video_fields(team, user, submission)
     if submission.strict_mode and team.api_strict:
         # Strict mode takes stored images only: the API uploads them before a create names them.
-        return _submit_strict(fields, images=(submission.image, submission.last_image))
+        return _submit_strict(
+            fields,
+            images=(submission.image, submission.last_image, submission.subject_image),
+            references=submission.references,
+        )
     return _submit_queued(team, user, submission, fields)
 
 
 def _checked(team: Team, s: Submission) -> Submission:
     """The submission as it will be kept, or the first refusal, naming its field."""
     has_image = s.image is not None
-    prompt = check_prompt(s.prompt, has_image=has_image)
-    check_choices(
-        model=s.model,
-        resolution=s.resolution,
-        duration=s.duration,
-        has_image=has_image,
-        has_last_image=s.last_image is not None,
-    )
+    if s.useapi_only:
+        # Checked against useapi.net's own model table when the API took it (api_models).
+        prompt = check_prompt(s.prompt, has_image=has_image, limit=USEAPI_PROMPT_MAX)
+    else:
+        prompt = check_prompt(s.prompt, has_image=has_image or s.subject_image is not None)
+        check_choices(
+            model=s.model,
+            resolution=s.resolution,
+            duration=s.duration,
+            has_image=has_image,
+            has_last_image=s.last_image is not None,
+            has_subject=s.subject_image is not None,
+        )
     reply_url = s.reply_url
     if reply_url:
         try:
@@ -108,19 +132,45 @@ def _checked(team: Team, s: Submission) -> Submission:
     elif s.team_reply_url:
         # Checked when it was saved, and again at each send: a create is not refused for it.
         reply_url = team.default_reply_url
-    _check_account(team, s.account)
+    _check_account(team, s)
     return replace(s, prompt=prompt, reply_url=reply_url)
 
 
-def _check_account(team: Team, account: ProviderAccount | None) -> None:
-    if account is not None and account.team_id != team.pk:
+def _check_account(team: Team, s: Submission) -> None:
+    """Refuses a create no account can take: one pinned to an account that cannot (with
+    useapi.net's codes for out of credits and on hold), or a useapi.net-only model in a team
+    with no such account. Accepted, either would wait in the queue for ever."""
+    account = s.account
+    if account is None:
+        if s.useapi_only and not team.accounts.filter(kind=USEAPI, enabled=True).exists():
+            raise ServiceError(
+                f"model {s.model} runs only on a useapi.net account, and {team.name} has none "
+                "enabled: an admin can add one under Accounts, or choose a MiniMax model.",
+                field="model",
+            )
+        return
+    name = f"account {account.pk} ({account.name})"
+    if account.team_id != team.pk:
         raise ServiceError("That account is not one of the team's.", field="account")
-    if account is not None and not account.enabled:
-        # Accepted, the video would wait for ever; say so now.
+    if not account.enabled:
         raise ServiceError(
-            f"account {account.pk} ({account.name}) is disabled: an admin can enable it under "
-            "Accounts, or leave account out to use any.",
+            f"{name} is disabled: an admin can enable it under Accounts, or leave account out "
+            "to use any.",
             field="account",
+        )
+    if s.useapi_only and account.kind != USEAPI:
+        raise ServiceError(
+            f"model {s.model} runs only on a useapi.net account; {name} is a "
+            f"{account.get_kind_display()} account. Name a useapi.net account, or leave "
+            "account out.",
+            field="account",
+        )
+    if account.is_paused and account.pause_kind in PAUSED_STATUS:
+        raise AccountUnavailable(
+            f"{name} is {account.get_pause_kind_display().lower()} until "
+            f"{account.paused_until:%H:%M} UTC ({account.pause_reason}); use another account, "
+            "or leave account out.",
+            status=PAUSED_STATUS[account.pause_kind],
         )
 
 
@@ -135,6 +185,14 @@ def _video_fields(team: Team, user: AbstractBaseUser, s: Submission) -> dict:
         "resolution": s.resolution,
         "requested_duration": s.duration,
         "requested_account": s.account,
+        "subject_image": None,
+        "useapi_only": s.useapi_only,
+        "passthrough": {
+            **(s.passthrough or {}),
+            **({"references": [image.pk for image in s.references]} if s.references else {}),
+        },
+        # The API's videoId is fixed now: it must not change if the author or account goes.
+        "id_prefix": f"user:{user.pk}-minimax:{s.account.pk if s.account else 'auto'}",
         "max_jobs": s.max_jobs,
         "reply_url": s.reply_url,
         "reply_ref": s.reply_ref,
@@ -157,9 +215,14 @@ def _submit_queued(team: Team, user: AbstractBaseUser, s: Submission, fields: di
         with transaction.atomic():
             if s.queue_limited:
                 _check_queue_limits(team, user)
-            _lock_images(_stored(s.image), _stored(s.last_image))
+            _lock_images(
+                _stored(s.image), _stored(s.last_image), _stored(s.subject_image), *s.references
+            )
             first = _image_row(team, user, s.image, s.image_name, stored)
             last = _image_row(team, user, s.last_image, s.last_image_name, stored)
+            fields["subject_image"] = _image_row(
+                team, user, s.subject_image, s.subject_image_name, stored
+            )
             video = Video.objects.create(image=first, last_image=last, **fields)
             dispatch_request(reason=f"dispatch after video {video.pk}")
     except BaseException:
@@ -191,8 +254,15 @@ def _image_row(
 
 def _check_queue_limits(team: Team, user: AbstractBaseUser) -> None:
     """Queue mode's only refusal. The team row lock serialises creates within a team, so two
-    scripts submitting at the same moment cannot both take the last place (count-then-insert)."""
-    Team.objects.select_for_update().filter(pk=team.pk).first()
+    scripts submitting at the same moment cannot both take the last place (count-then-insert).
+
+    NO_KEY: every row lock here, and the scheduler's, is FOR NO KEY UPDATE. PostgreSQL checks
+    a new or changed row's foreign keys at commit with KEY SHARE locks on the rows they point
+    at; FOR UPDATE blocks those, NO KEY UPDATE does not. With FOR UPDATE a create (holding the
+    team, waiting to check its pinned account) and a claim (holding that account, re-checking
+    the team of a video it changed twice) deadlocked: the conformance batch's 500s. Only a
+    delete needs FOR UPDATE (image_delete), which still excludes these."""
+    Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
     team_limit = team.team_queue_limit or conf.API_TEAM_QUEUE_LIMIT
     user_limit = team.user_queue_limit or conf.API_USER_QUEUE_LIMIT
     # Read on the (team, status) index and counted here: filtering by author in SQL lets the
@@ -221,7 +291,12 @@ def _running_of(videos) -> list[Video]:
     return sorted(running, key=lambda v: (v.submitted_at or v.created_at, v.pk))
 
 
-def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImage | None]) -> Video:
+def _submit_strict(
+    fields: dict,
+    *,
+    images: tuple[PromptImage | None, PromptImage | None, PromptImage | None],
+    references: tuple[PromptImage, ...],
+) -> Video:
     """Strict mode, as useapi.net works: the video takes a slot now or the request is refused.
 
     The slot is claimed under the accounts' row locks (no two creates take the last slot), the
@@ -231,10 +306,14 @@ def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImag
     team, wanted, max_jobs = fields["team"], fields["requested_account"], fields["max_jobs"]
     now = timezone.now()
     with transaction.atomic():
-        candidates = ProviderAccount.objects.select_for_update().filter(team=team, enabled=True)
+        candidates = ProviderAccount.objects.select_for_update(no_key=True).filter(
+            team=team, enabled=True
+        )
         if wanted is not None:
             candidates = candidates.filter(pk=wanted.pk)
-        _lock_images(*images)
+        if fields["useapi_only"]:
+            candidates = candidates.filter(kind=USEAPI)
+        _lock_images(*images, *references)
         candidates = list(candidates.order_by("pk"))
         if not candidates:
             raise ServiceError(
@@ -245,6 +324,7 @@ def _submit_strict(fields: dict, *, images: tuple[PromptImage | None, PromptImag
         if not free:
             raise _busy(team, wanted, max_jobs, candidates)
         account = free[0]
+        fields["subject_image"] = images[2]
         video = Video.objects.create(image=images[0], last_image=images[1], **fields)
         attempt = scheduler.video_claim(account=account, video_id=video.pk, now=now)
     if account.is_remote:
@@ -300,7 +380,7 @@ def _lock_images(*images: PromptImage | None) -> None:
     files/{fileID} (which takes the same lock) cannot remove one in between."""
     for image in images:
         if image is not None and not (
-            PromptImage.objects.select_for_update().filter(pk=image.pk).exists()
+            PromptImage.objects.select_for_update(no_key=True).filter(pk=image.pk).exists()
         ):
             raise ServiceError(
                 "fileID: that file was deleted just now; upload it again.", field="image"
