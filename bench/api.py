@@ -28,7 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 fresh_secrets_setdefault()
 os.environ["ALLOWED_HOSTS"] = "testserver"
 # The bench measures the calls, not the limits that would refuse them.
-os.environ["API_RATE_LIMIT"] = "100000000"
+os.environ["API_WRITE_RATE_LIMIT"] = os.environ["API_READ_RATE_LIMIT"] = "100000000"
 os.environ["API_USER_QUEUE_LIMIT"] = os.environ["API_TEAM_QUEUE_LIMIT"] = "100000000"
 
 import django  # noqa: E402

@@ -71,8 +71,15 @@ SCHEDULER_LEASE_SECONDS: float = env_float("SCHEDULER_LEASE_SECONDS", 10.0)
 SCHEDULER_THREADS: int = env_int("SCHEDULER_THREADS", 8)
 
 # The REST API under /v1/ (useapi.net's MiniMax API, served by the studio).
-# Requests one token may make per window; past it the API answers 429 with Retry-After.
-API_RATE_LIMIT: int = env_int("API_RATE_LIMIT", 120)
+# Requests one token may make per window, in two budgets; past one the API answers 429 with
+# Retry-After. Writes are creates, uploads, deletes, cancels and account changes; reads are
+# every GET. Sized for a batch script of 200 prompts with images on one token: each prompt is an
+# upload and a create (400 writes, which a team in queue mode takes in one burst), a GET
+# scheduler/available, and its video polled until it ends (200 videos polled every 5 s are 2,400
+# reads a minute). tests/api/test_api_budgets.py does the sums. API_RATE_LIMIT, the name the
+# single budget had, still sets the writes.
+API_WRITE_RATE_LIMIT: int = env_int("API_WRITE_RATE_LIMIT", env_int("API_RATE_LIMIT", 600))
+API_READ_RATE_LIMIT: int = env_int("API_READ_RATE_LIMIT", 3000)
 API_RATE_WINDOW_SECONDS: int = env_int("API_RATE_WINDOW_SECONDS", 60)
 # Queue mode: a create is refused (429) once its author, or the team, has this many videos
 # queued or running. Teams may set their own limits on the team page.
@@ -82,6 +89,9 @@ API_TEAM_QUEUE_LIMIT: int = env_int("API_TEAM_QUEUE_LIMIT", 200)
 API_MAX_BODY_BYTES: int = env_int("API_MAX_BODY_BYTES", 64 * 1024)
 # How long the signed videoURL / downloadURL / coverURL links in API answers work.
 API_LINK_SECONDS: int = env_int("API_LINK_SECONDS", 24 * 3600)
+# GET accounts/ marks an account `error` (useapi.net's scripts skip such accounts) when its last
+# upstream error is this recent and nothing has succeeded on it since.
+ACCOUNT_ERROR_FRESH_SECONDS: float = env_float("ACCOUNT_ERROR_FRESH_SECONDS", 600.0)
 
 # Every request to an address a user typed (account base URLs, their downloads and redirects,
 # replyUrls) goes only to public addresses: loopback, private, link-local, CGNAT, multicast,

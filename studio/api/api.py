@@ -23,8 +23,16 @@ team: a script written for useapi.net runs against it with only its base URL and
 changed.
 
 Authenticate with `Authorization: Bearer <token>`, a personal token made on the team page; it \
-acts for its user in its one team, and anything of another team is a 404. Each token may make \
-%(rate)d requests every %(window)d s; past that every endpoint answers 429 with Retry-After.
+acts for its user in its one team, and anything of another team is a 404. Each token has two \
+budgets per %(window)d s: %(reads)d reads (every GET: polling, listings, scheduler/available) and \
+%(writes)d writes (creates, uploads, cancels, deletes, account changes), enough for a batch of \
+200 prompts with images at full speed. Past one, requests of that kind answer 429 with \
+Retry-After, and the error says which budget ran out; the other keeps working. The signed \
+file links in answers (media/) spend neither.
+
+Every member reads accounts/ (never a secret; an account that is disabled, paused or failing \
+carries `error`) and scheduler/available (only the accounts that can start a video now, most \
+free first; empty: wait); adding or deleting an account takes a team admin's token (403).
 
 Creates are queued by default (429 only past the queue limits); a team in strict mode gets \
 useapi.net's behaviour (429 when every slot is busy, 422 when moderated). replyUrl callbacks \
@@ -50,7 +58,8 @@ for resource in (videos, files, accounts, scheduler, media):
 def openapi_document(*, base: str = "") -> dict:
     document = api.get_openapi_schema(path_prefix="/v1")
     document["info"]["description"] = DESCRIPTION % {
-        "rate": conf.API_RATE_LIMIT,
+        "reads": conf.API_READ_RATE_LIMIT,
+        "writes": conf.API_WRITE_RATE_LIMIT,
         "window": conf.API_RATE_WINDOW_SECONDS,
     }
     if base:

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from studio import conf
 from studio.api.links import account_ref
 from studio.api.schemas import running_out, status_info
+from studio.api.services import RateCheck
 from studio.lib.errors import ServiceError
 from videos import services
 from videos.images import BUSY_RETRY_SECONDS, ImageBusy, ImageRejected
@@ -20,6 +21,11 @@ from videos.images import BUSY_RETRY_SECONDS, ImageBusy, ImageRejected
 MODERATED, QUEUE_FULL = 1500001, 1500006
 # Where ninja says where a value came from; the API's messages name only the field.
 _SOURCES = {"body", "query", "path", "form", "header"}
+# What each of a token's budgets covers (studio/api/auth.py READ_METHODS), for a 429's message.
+_BUDGETS = {"reads": "GETs", "writes": "creates, uploads, cancels, deletes, account changes"}
+# How long a create refused for want of room is told to wait: useapi.net's own script sleeps
+# 20 s before it looks at scheduler/available again; a slot often frees sooner here.
+QUEUE_RETRY_SECONDS = 10
 
 
 class ApiError(Exception):
@@ -29,9 +35,11 @@ class ApiError(Exception):
 
 
 class RateLimited(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
+    """A token past one of its budgets (studio/api/services.py api_token_use)."""
+
+    def __init__(self, check: RateCheck):
+        super().__init__(check.budget)
+        self.budget, self.limit, self.retry_after = check.budget, check.limit, check.retry_after
 
 
 def error(status: int, message: str, **extra) -> JsonResponse:
@@ -66,27 +74,34 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> JsonRespons
 
 
 def _rate_limited(request: HttpRequest, exc: RateLimited) -> JsonResponse:
+    other = "writes" if exc.budget == "reads" else "reads"
     answer = error(
         429,
-        f"Too many requests: a token may make {conf.API_RATE_LIMIT} requests "
-        f"every {conf.API_RATE_WINDOW_SECONDS} s. Try again in {exc.retry_after} s.",
+        f"Too many {exc.budget} ({_BUDGETS[exc.budget]}): a token may make {exc.limit} "
+        f"{exc.budget} every {conf.API_RATE_WINDOW_SECONDS} s, and {other} have a budget of "
+        f"their own. Try again in {exc.retry_after} s.",
     )
     answer["Retry-After"] = str(exc.retry_after)
     return answer
 
 
 def _queue_full(request: HttpRequest, exc: services.QueueFull) -> JsonResponse:
+    message = f"{str(exc).rstrip('.')}. Try again in {QUEUE_RETRY_SECONDS} s."
     if exc.upstream:  # useapi.net's second flavour: the upstream itself said "too many"
-        answer = error(429, str(exc), statusInfo=status_info(QUEUE_FULL, exc.upstream))
+        answer = error(429, message, statusInfo=status_info(QUEUE_FULL, exc.upstream))
     else:
         running: dict[str, list] = {}
         for video in exc.running:
             running.setdefault(account_ref(video.account), []).append(
                 running_out(video).model_dump()
             )
-        answer = error(429, str(exc), runningVideos=running)
-    answer["Retry-After"] = "10"
+        answer = error(429, message, runningVideos=running)
+    answer["Retry-After"] = str(QUEUE_RETRY_SECONDS)
     return answer
+
+
+def _account_unavailable(request: HttpRequest, exc: services.AccountUnavailable) -> JsonResponse:
+    return error(exc.status, str(exc))
 
 
 def _refused(request: HttpRequest, exc: services.Refused) -> JsonResponse:
@@ -134,6 +149,7 @@ def install(api: NinjaAPI) -> None:
         (RateLimited, _rate_limited),
         (services.QueueFull, _queue_full),
         (services.Refused, _refused),
+        (services.AccountUnavailable, _account_unavailable),
         (ImageBusy, _image_busy),
         (ImageRejected, _image_rejected),
         (ServiceError, _service_error),

@@ -29,13 +29,20 @@ def account_ref(account: ProviderAccount | None) -> str:
 
 
 def video_id(video: Video) -> str:
-    """`user:<author>-minimax:<account asked for, or "auto">-video:<id>`, fixed at creation."""
-    account = video.requested_account_id or "auto"
-    return f"user:{video.author_id or 0}-minimax:{account}-video:{video.pk}"
+    """`user:<author>-minimax:<account asked for, or "auto">-video:<id>`. The part before
+    "-video:" is written down at creation (Video.id_prefix), so the id stays the same when its
+    author or account is deleted; it is worked out only for a row that has none."""
+    prefix = video.id_prefix or (
+        f"user:{video.author_id or 0}-minimax:{video.requested_account_id or 'auto'}"
+    )
+    return f"{prefix}-video:{video.pk}"
 
 
 def file_id(image: PromptImage) -> str:
-    return f"user:{image.uploader_id or 0}-minimax:auto-file:{image.pk}"
+    """`user:<uploader>-minimax:<account named at upload, or "auto">-file:<id>`, likewise fixed
+    at upload (PromptImage.id_prefix)."""
+    prefix = image.id_prefix or f"user:{image.uploader_id or 0}-minimax:auto"
+    return f"{prefix}-file:{image.pk}"
 
 
 def parse_id(value: object, kind: str) -> int | None:

@@ -17,9 +17,12 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # Fixed-window request counter for the rate limit: the window's number and its count.
+    # Fixed-window request counter for writes (creates, uploads, deletes): window and count.
     rate_window = models.BigIntegerField(default=0)
     rate_count = models.PositiveIntegerField(default=0)
+    # The same for reads (polling, listings), which have their own, larger budget.
+    read_window = models.BigIntegerField(default=0)
+    read_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         # Made in the videos app; moved here with its rows (migration 0001).

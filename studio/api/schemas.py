@@ -1,31 +1,18 @@
-"""The API's bodies as ninja Schemas: what each endpoint takes (useapi.net's field names and
-limits, seeds/000) and what it answers (reference/useapi-minimax.md §5, §6, §9). The OpenAPI
-document at /v1/openapi.json is generated from these.
+"""What the API answers, as ninja Schemas (reference/useapi-minimax.md §5, §6, §9); what it
+takes is in bodies.py. The OpenAPI document at /v1/openapi.json is generated from both.
 
 `video_record` is also the replyUrl callback's body (studio/webhooks/deliveries.py).
 """
 
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
-from studio.api.fields import (
-    AccountRef,
-    Flag,
-    Url,
-    choice,
-    refusal,
-    text,
-    whole,
-)
+from studio import conf
 from studio.api.links import account_ref, file_id, iso, signed_link, video_id
-from studio.lib import netguard
-from studio.lib.errors import ServiceError
 from videos.models import PromptImage, ProviderAccount, Video
-from videos.providers.catalog import MODELS, OptionRefused, from_useapi
-from videos.services import check_prompt
 
 S = Video.Status
 # useapi.net's numeric statuses (§5). The studio's "cancelled" has no code there: it reports 3
@@ -40,140 +27,6 @@ STATUS = {
     S.MODERATED: (5, "moderated"),
     S.CANCELLED: (3, "cancelled"),
 }
-
-
-# What the endpoints take
-
-
-class ApiIn(BaseModel):
-    """Refuses fields it does not know, naming the ones it takes. A plain pydantic model:
-    ninja's Schema would hand the validators a wrapper, not the fields as sent."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_fields_only(cls, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(cls.model_fields))
-            if unknown:
-                raise refusal(
-                    f"Unknown field(s): {', '.join(unknown)}. "
-                    f"This endpoint takes: {', '.join(cls.model_fields)}."
-                )
-        return data
-
-
-class VideoCreateIn(ApiIn):
-    """POST videos/create, exactly as useapi.net documents it (seeds/000)."""
-
-    account: AccountRef = ""
-    prompt: text(strip=False) = ""
-    promptOptimization: Flag = None
-    fileID: text() = ""
-    replyUrl: text(max_length=1024, too_long="must be at most 1,024 characters") = ""
-    replyRef: text(max_length=1024, too_long="must be at most 1,024 characters") = ""
-    # useapi.net's later fields (reference §4), for the models the studio can send to.
-    model: text(max_length=40) = ""
-    options: text(max_length=20) = ""
-    end_frame_fileID: text() = ""
-    maxJobs: whole(low=1, high=10, out_of_range="must be from 1 to 10") = None
-    _upstream: tuple[str, str, int | None] = PrivateAttr(default=("", "", None))
-
-    @model_validator(mode="after")
-    def _consistent(self):
-        if not self.prompt.strip() and not self.fileID:
-            raise refusal(
-                "prompt is required (unless fileID names a first-frame image): describe your shot."
-            )
-        try:
-            self.prompt = check_prompt(self.prompt, has_image=bool(self.fileID))
-        except ServiceError as exc:
-            raise refusal(exc.message) from None
-        try:
-            self._upstream = from_useapi(self.model, self.options)
-        except OptionRefused as exc:
-            raise refusal(str(exc)) from None  # its message starts with the field's name
-        if self.end_frame_fileID and not self.fileID:
-            raise refusal("end_frame_fileID needs a first frame too: add fileID.")
-        if self.end_frame_fileID and self.end_frame_fileID == self.fileID:
-            raise refusal("end_frame_fileID must differ from fileID.")
-        return self
-
-    @property
-    def upstream(self) -> tuple[str, str, int | None]:
-        """MiniMax's model, resolution and duration for useapi.net's model and options."""
-        return self._upstream
-
-
-class VideoListIn(ApiIn):
-    account: AccountRef = ""
-    limit: whole(low=1, high=100) = None
-    lastVideoId: text() = ""
-
-
-class FileListIn(ApiIn):
-    account: AccountRef = ""
-    limit: whole(low=1, high=100) = None
-    lastFileID: text() = ""
-
-
-class CancelIn(ApiIn):
-    videoId: text(required=True)
-
-
-_KINDS = [ProviderAccount.Kind.MINIMAX.value, ProviderAccount.Kind.USEAPI.value]
-_REGIONS = [value for value, _ in ProviderAccount._meta.get_field("region").choices]
-
-
-class AccountIn(ApiIn):
-    """POST accounts/: a MiniMax API key or a useapi.net token. Secrets go in, never out."""
-
-    kind: choice(_KINDS) = ""
-    name: text(max_length=100, required=True)
-    apiKey: text() = ""
-    token: text() = ""
-    account: text(max_length=100) = ""
-    maxJobs: whole(low=1, high=10, required=True)
-    rpm: whole(low=1, high=1000) = None
-    region: choice(_REGIONS) = ""
-    baseUrl: Url = ""
-    defaultModel: choice(list(MODELS)) = ""
-
-    @field_validator("baseUrl")
-    @classmethod
-    def _public_base_url(cls, url: str) -> str:
-        # The service checks it too, but would name the web form's field.
-        if url:
-            try:
-                netguard.check_url(url, field="baseUrl", allow_http=True)
-            except netguard.UnsafeURL as exc:
-                raise refusal(exc.problem) from None
-        return url
-
-    @model_validator(mode="after")
-    def _secret_given(self):
-        field = "token" if self.kind == ProviderAccount.Kind.USEAPI else "apiKey"
-        if not getattr(self, field):
-            raise refusal(f"{field} is required for a {self.kind or 'minimax'} account.")
-        return self
-
-    def service_fields(self) -> dict:
-        """account_create's keyword arguments."""
-        kind = self.kind or ProviderAccount.Kind.MINIMAX
-        fields = {
-            "kind": kind,
-            "name": self.name,
-            "max_jobs": self.maxJobs,
-            "rpm": self.rpm or 5,
-            "region": self.region or "global",
-            "base_url": self.baseUrl,
-            "default_model": self.defaultModel,
-            "secret": self.token if kind == ProviderAccount.Kind.USEAPI else self.apiKey,
-        }
-        if kind == ProviderAccount.Kind.USEAPI:
-            fields["upstream_account"] = self.account
-        return fields
 
 
 # What they answer
@@ -262,17 +115,23 @@ class RunningOut(Schema):
 
 
 class SlotsOut(Schema):
+    """An account that can start a video now, as GET scheduler/available lists it."""
+
     account: str
     name: str
     kind: str
     maxJobs: int
-    executing: int
-    available: int
+    executing: int  # its running videos
+    available: int  # maxJobs - executing - queued, capped by the creates its rate still allows
+    queued: int  # queued videos pinned to it (`account` on the create): they take its slots
     enabled: bool
     paused: bool
 
 
 class AvailableOut(Schema):
+    """`available` lists only the accounts a create could start on now, most free first; an
+    empty list means wait. `executing` is every running video, `queued` the team's queue."""
+
     executing: list[RunningOut]
     available: list[SlotsOut]
     queued: int
@@ -300,7 +159,9 @@ class FilePage(Schema):
 
 
 class AccountOut(Schema):
-    """An account as GET accounts/ shows it. Secrets are never part of it."""
+    """An account as GET accounts/ shows it. Secrets are never part of it. `error` is present
+    only when the account cannot take work (disabled, paused) or is failing: useapi.net's
+    scripts skip an account that has it."""
 
     account: str
     name: str
@@ -320,6 +181,7 @@ class AccountOut(Schema):
     supportVideo: bool
     supportMusic: bool
     createdAt: str | None
+    error: str | None = None  # present only when it applies (the routers' exclude_unset)
 
 
 class VideoDeletedOut(Schema):
@@ -372,7 +234,7 @@ def video_out(video: Video, *, base: str) -> VideoOut:
                 url=signed_link(base, kind="image", pk=image.pk),
                 type=image.format.lower(),
             )
-            for image in (video.image, video.last_image)
+            for image in (video.image, video.last_image, video.subject_image)
             if image is not None
         ],
         canRetry=video.status in (S.FAILED, S.CANCELLED),
@@ -437,9 +299,41 @@ def file_out(image: PromptImage, *, base: str) -> FileOut:
     )
 
 
-def account_out(account: ProviderAccount, *, running: int) -> AccountOut:
+# Why an account is paused (ProviderAccount.pause_kind), said before its pause_reason.
+_PAUSE_KINDS = {"rate": "rate limited", "credits": "out of credits", "hold": "on hold"}
+
+
+def account_problem(account: ProviderAccount, *, last_ok: datetime | None) -> str | None:
+    """Why a script should not count on the account now, or None if it is healthy. `last_ok`
+    is its last upstream success (videos.selectors.account_last_ok)."""
+    if not account.enabled:
+        return f"disabled: {account.last_error or 'by an admin'}"
+    if account.is_paused:
+        until = account.paused_until.astimezone(UTC).strftime("%H:%M")
+        kind, reason = _PAUSE_KINDS.get(account.pause_kind, ""), account.pause_reason
+        if reason.lower().startswith(kind):
+            kind = ""  # "Rate limited: ..." says it already
+        why = ": ".join(w for w in (kind, reason) if w) or "paused"
+        return f"paused until {until} UTC: {why}"
+    error_at = account.last_error_at
+    if error_at is None or not account.last_error:
+        return None
+    if error_at < timezone.now() - timedelta(seconds=conf.ACCOUNT_ERROR_FRESH_SECONDS):
+        return None
+    if last_ok is not None and last_ok >= error_at:
+        return None
+    # A pause records its reason as the last error too; once the pause is over the account is
+    # given its chance again, as the scheduler gives it, rather than reported failing.
+    if account.paused_until is not None and error_at <= account.paused_until:
+        return None
+    return f"failing: {account.last_error}"
+
+
+def account_out(
+    account: ProviderAccount, *, running: int, last_ok: datetime | None = None
+) -> AccountOut:
     paused = account.is_paused
-    return AccountOut(
+    out = AccountOut(
         account=account_ref(account),
         name=account.name,
         kind=account.kind,
@@ -459,3 +353,8 @@ def account_out(account: ProviderAccount, *, running: int) -> AccountOut:
         supportMusic=False,
         createdAt=iso(account.created_at),
     )
+    # Left unset unless it applies: absent, not null, on a healthy account.
+    problem = account_problem(account, last_ok=last_ok)
+    if problem is not None:
+        out.error = problem
+    return out

@@ -32,28 +32,41 @@ def api_token_revoke(*, token: ApiToken) -> None:
 @dataclass
 class RateCheck:
     allowed: bool
+    budget: str  # "reads" or "writes"
+    limit: int
     retry_after: int = 0
 
 
-def api_token_use(*, token: ApiToken) -> RateCheck:
-    """Records a request on the token (last use, and the rate limit's fixed-window count).
+# Each budget's counter on ApiToken: (window field, count field).
+_COUNTERS = {"reads": ("read_window", "read_count"), "writes": ("rate_window", "rate_count")}
+
+
+def api_token_use(*, token: ApiToken, read: bool) -> RateCheck:
+    """Records a request on the token: its last use, and one more in the fixed-window count of
+    its budget. Reads (GETs) and writes have budgets of their own, so a script polling its
+    videos never runs out of creates.
 
     Counting is one conditional UPDATE per request: a read-then-write would let two requests
     at the same moment both take the window's last place.
     """
+    budget = "reads" if read else "writes"
+    limit = conf.API_READ_RATE_LIMIT if read else conf.API_WRITE_RATE_LIMIT
+    window_field, count_field = _COUNTERS[budget]
     window_seconds = conf.API_RATE_WINDOW_SECONDS
     now = timezone.now()
     window = int(now.timestamp() // window_seconds)
     mine = ApiToken.objects.filter(pk=token.pk)
-    counted = mine.filter(rate_window=window).update(
-        rate_count=F("rate_count") + 1, last_used_at=now
-    ) or mine.exclude(rate_window=window).update(rate_window=window, rate_count=1, last_used_at=now)
+    one_more = {count_field: F(count_field) + 1, "last_used_at": now}
+    counted = mine.filter(**{window_field: window}).update(**one_more) or mine.exclude(
+        **{window_field: window}
+    ).update(**{window_field: window, count_field: 1, "last_used_at": now})
     if not counted:  # another request opened the window between our two statements
-        mine.update(rate_count=F("rate_count") + 1, last_used_at=now)
-    count = mine.values_list("rate_count", flat=True).first() or 0
-    if count <= conf.API_RATE_LIMIT:
-        return RateCheck(True)
-    return RateCheck(False, retry_after=int((window + 1) * window_seconds - now.timestamp()) + 1)
+        mine.update(**one_more)
+    count = mine.values_list(count_field, flat=True).first() or 0
+    if count <= limit:
+        return RateCheck(True, budget, limit)
+    retry_after = int((window + 1) * window_seconds - now.timestamp()) + 1
+    return RateCheck(False, budget, limit, retry_after=retry_after)
 
 
 def api_tokens_revoke_for(membership: Membership) -> None:

@@ -27,6 +27,11 @@ def _tokens_context(request, membership, **extra) -> dict:
         "form": ApiTokenForm(),
         "api_base": f"{base}/v1/minimax/",
         "openapi_url": base + reverse("api_openapi"),
+        "limits": {
+            "reads": conf.API_READ_RATE_LIMIT,
+            "writes": conf.API_WRITE_RATE_LIMIT,
+            "window": conf.API_RATE_WINDOW_SECONDS,
+        },
         "nav": "api",
         **extra,
     }

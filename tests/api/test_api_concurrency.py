@@ -37,7 +37,7 @@ def race(url: str, token: str, bodies: list[dict]) -> list[int]:
 
 @pytest.fixture
 def token(cast, transactional_db, conf):
-    conf.API_RATE_LIMIT = 1000
+    conf.API_WRITE_RATE_LIMIT = 1000
     return api_services.api_token_create(user=cast.bob, team=cast.acme, name="race")[1]
 
 
@@ -59,7 +59,7 @@ def test_racing_creates_never_pass_the_queue_limit(cast, live_server, token, con
 
 
 def test_racing_requests_never_pass_the_rate_limit(cast, live_server, token, conf):
-    conf.API_RATE_LIMIT = 5
+    conf.API_WRITE_RATE_LIMIT = 5
     conf.API_RATE_WINDOW_SECONDS = 3600  # no window ends during the race
     conf.API_USER_QUEUE_LIMIT = 100
     bodies = [{"prompt": f"Racer {i}"} for i in range(THREADS)]

@@ -69,8 +69,8 @@ def test_a_strict_create_naming_a_busy_account_is_a_429_even_if_another_is_free(
     strict.create(prompt="Takes the slot", account=str(busy.pk))
     response = strict.create(prompt="Wants the same", account=str(busy.pk))
     assert response.status_code == 429
-    assert (
-        response.json()["error"] == f"Account {busy.pk} (Busy) is busy executing its maxJobs videos"
+    assert response.json()["error"] == (
+        f"Account {busy.pk} (Busy) is busy executing its maxJobs videos. Try again in 10 s."
     )
     assert strict.create(prompt="Anywhere").status_code == 200
 

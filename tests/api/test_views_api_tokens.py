@@ -33,6 +33,12 @@ def test_the_tokens_page_lists_only_my_tokens(cast):
     assert "never" in body, "an unused token says so"
 
 
+def test_the_tokens_page_states_the_read_and_write_budgets_in_force(cast, conf):
+    conf.API_READ_RATE_LIMIT, conf.API_WRITE_RATE_LIMIT = 4500, 700
+    page = client_for(cast.bob).get(reverse("api_tokens")).content.decode()
+    assert "every 60 s: 4,500 reads (GET) and 700 writes" in page
+
+
 def test_every_member_gets_the_api_link_and_only_admins_the_webhooks_link(cast):
     bob = client_for(cast.bob).get(reverse("gallery")).content.decode()
     alice = client_for(cast.alice).get(reverse("gallery")).content.decode()

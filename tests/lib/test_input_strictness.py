@@ -31,7 +31,7 @@ def fast_passwords(settings):
 
 @pytest.fixture
 def token(cast, transactional_db, conf):
-    conf.API_RATE_LIMIT = 1000
+    conf.API_WRITE_RATE_LIMIT = conf.API_READ_RATE_LIMIT = 1000
     return api_services.api_token_create(user=cast.alice, team=cast.acme, name="http")[1]
 
 

@@ -1,31 +1,41 @@
-"""files/: the prompt images a create's fileID names. An upload is the raw body with an image
-Content-Type, or one file of a multipart form; it is checked, re-encoded and stored."""
+"""files/: the prompt images a create's fileID names. An upload is the raw body (whatever its
+Content-Type says: the bytes decide), or one file of a multipart form; it is checked, re-encoded
+and stored."""
 
-from typing import Annotated
+import io
+from typing import Annotated, BinaryIO
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja import Router
 
 from studio import conf
 from studio.api.access import ApiCaller
+from studio.api.bodies import ApiIn, FileListIn
 from studio.api.errors import ApiError
+from studio.api.fields import AccountRef
 from studio.api.params import StrictQuery, content_length
 from studio.api.routers import answers, base
 from studio.api.routers.videos import row_id
-from studio.api.schemas import FileDeletedOut, FileListIn, FileOut, FilePage, file_out
+from studio.api.schemas import FileDeletedOut, FileOut, FilePage, file_out
 from videos import access, selectors, services
-from videos.images import clean_image
+from videos.images import CleanImage, clean_image
+from videos.models import ProviderAccount
 
 router = Router(tags=["files"])
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
+# How PNG and JPEG files begin (a WebP is "RIFF", a length, then "WEBP"): the formats Pillow's
+# decoders that clean_image tries recognise, by the same bytes.
+_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            **dict.fromkeys(("image/png", "image/jpeg", "image/webp"), _BINARY),
+            **dict.fromkeys(
+                ("image/png", "image/jpeg", "image/webp", "application/octet-stream"), _BINARY
+            ),
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -57,52 +67,100 @@ def file_list(request, query: Annotated[FileListIn, StrictQuery()]):
     return FilePage(files=[file_out(i, base=here) for i in images])
 
 
+class FileUploadIn(ApiIn):
+    account: AccountRef = ""
+
+
 @router.post(
     "/files/",
-    response=answers({200: FileOut}, 503),
+    response=answers({200: FileOut}, 404, 503),
     url_name="api_files",
     operation_id="fileUpload",
     summary="Upload a prompt image",
-    description="The raw body with its Content-Type (image/png, image/jpeg or image/webp), or "
-    f"one file of a multipart/form-data body; at most {conf.MAX_IMAGE_BYTES // 2**20} MB. "
-    "A 503 (with Retry-After) means this server is busy decoding images: send it again.",
+    description="The image's bytes as the raw body, or one file of a multipart/form-data body; "
+    f"at most {conf.MAX_IMAGE_BYTES // 2**20} MB. A raw body is judged by its bytes alone: any "
+    "Content-Type goes (image/jpeg for a WebP, application/octet-stream, curl --data-binary's "
+    "default), and the answer's file_type says what it really is, PNG, JPEG or WebP. With "
+    "`account` (one of the team's, else a 404) the fileID names that account, as useapi.net's "
+    'does; without it the fileID says "auto". A 503 (with Retry-After) means this server is '
+    "busy decoding images: send it again.",
     openapi_extra=UPLOAD_BODY,
     exclude_unset=True,
 )
-def file_upload(request):
+def file_upload(request, query: Annotated[FileUploadIn, StrictQuery()]):
     caller: ApiCaller = request.auth
-    upload, name, content_type = _upload(request)
-    size = upload.size if hasattr(upload, "size") else content_length(request)
-    clean = clean_image(upload, name=name, content_type=content_type, size=size or None)
+    account = _upload_account(caller, query.account) if query.account else None
+    clean, name = _cleaned_upload(request)
     image = services.image_store(
-        team=caller.membership.team, user=caller.membership.user, image=clean, original_name=name
+        team=caller.membership.team,
+        user=caller.membership.user,
+        image=clean,
+        original_name=name,
+        account=account,
     )
     out = file_out(image, base=base(request))
     out.code = 200
     return out
 
 
-def _upload(request: HttpRequest):
-    """The image of POST files/: the raw body with an image Content-Type, or one multipart file."""
-    if request.content_type == "multipart/form-data":
-        try:
-            parts = list(request.FILES.values())
-        except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError) as exc:
-            raise ApiError(400, f"The form body could not be read: {exc}") from None
-        if len(parts) != 1:
-            raise ApiError(400, f"Send one image file in the form; this one has {len(parts)}.")
-        return parts[0], parts[0].name, parts[0].content_type or ""
-    if request.content_type not in IMAGE_TYPES:
+def _upload_account(caller: ApiCaller, ref: str) -> ProviderAccount:
+    try:
+        return access.get_account_for_member(caller.membership, ref)
+    except Http404:
+        team = caller.membership.team.name
         raise ApiError(
-            400,
-            "Send the image as the raw body with Content-Type image/png, image/jpeg or "
-            f"image/webp (this request says {request.content_type or 'nothing'}), "
-            "or as one file in multipart/form-data.",
-        )
-    ext = request.content_type.split("/")[1].replace("jpeg", "jpg")
-    # The request itself is the file: clean_image reads it straight from the stream, at most
-    # MAX_IMAGE_BYTES + 1 bytes (request.body would refuse anything over 2.5 MB).
-    return request, f"upload.{ext}", request.content_type
+            404,
+            f"account {ref} is not one of {team}'s accounts; GET scheduler/available lists "
+            "them, or leave account out to upload for any of them.",
+        ) from None
+
+
+def _cleaned_upload(request: HttpRequest) -> tuple[CleanImage, str]:
+    """The image of POST files/, checked and re-encoded, and the name to keep with it."""
+    if request.content_type == "multipart/form-data":
+        part = _form_file(request)
+        return clean_image(
+            part, name=part.name, content_type=part.content_type or "", size=part.size
+        ), part.name
+    declared = content_length(request)
+    # Anything else is the raw body, judged by its bytes only: useapi.net tells its users to
+    # send WebP as image/jpeg, and curl --data-binary says application/x-www-form-urlencoded.
+    # Read straight from the stream, never through request.POST (which would parse it as a
+    # form) or request.body (which refuses anything over 2.5 MB); over the cap, clean_image
+    # refuses it from the declared size without reading it.
+    body = request if declared > conf.MAX_IMAGE_BYTES else _raw_image(request)
+    clean = clean_image(body, size=declared or None)
+    return clean, f"upload.{clean.extension}"
+
+
+def _form_file(request: HttpRequest) -> UploadedFile:
+    try:
+        parts = list(request.FILES.values())
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError) as exc:
+        raise ApiError(400, f"The form body could not be read: {exc}") from None
+    if len(parts) != 1:
+        raise ApiError(400, f"Send one image file in the form; this one has {len(parts)}.")
+    return parts[0]
+
+
+def _raw_image(request: HttpRequest) -> BinaryIO:
+    body = request.read(conf.MAX_IMAGE_BYTES + 1)
+    if not body.startswith(_SIGNATURES) and not (body[:4] == b"RIFF" and body[8:12] == b"WEBP"):
+        raise ApiError(400, _not_an_image(body))
+    return io.BytesIO(body)
+
+
+def _not_an_image(body: bytes) -> str:
+    seen = "it is empty"
+    if body:
+        head = body[:8]
+        seen = f"it starts with the bytes {head.hex(' ')}"
+        if head.isascii() and head.decode().isprintable():
+            seen += f', "{head.decode()}"'
+    return (
+        f"The body is not a PNG, JPEG or WebP image ({seen}). Send the image's own bytes as "
+        "the body, or one file in a multipart/form-data body."
+    )
 
 
 @router.delete(

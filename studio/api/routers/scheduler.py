@@ -17,10 +17,18 @@ router = Router(tags=["scheduler"])
     response=answers({200: AvailableOut}),
     url_name="api_available",
     operation_id="schedulerAvailable",
-    summary="Free capacity per account, the running videos and the queue's length",
+    summary="The accounts that can start a video now, most free first; the running videos",
+    description="`available` lists only enabled accounts that are neither paused nor rate "
+    "limited and have a free slot: `available` is maxJobs less the videos running on the "
+    "account and the queued videos pinned to it (`queued`), and at most the creates its rate "
+    "still allows. Pick the first; an empty list means wait. `executing` is every running video "
+    "of the team, `queued` the length of its queue.",
 )
 def scheduler_available(request):
     slots, queued = selectors.account_slots(team=request.auth.membership.team)
+    ready = sorted(
+        (s for s in slots if s.available > 0), key=lambda s: (-s.available, s.account.pk)
+    )
     return AvailableOut(
         executing=[running_out(v) for s in slots for v in s.running],
         available=[
@@ -30,11 +38,12 @@ def scheduler_available(request):
                 kind=s.account.kind,
                 maxJobs=s.account.max_jobs,
                 executing=len(s.running),
-                available=s.free if s.account.enabled and not s.account.is_paused else 0,
+                available=s.available,
+                queued=s.pinned,
                 enabled=s.account.enabled,
                 paused=s.account.is_paused,
             )
-            for s in slots
+            for s in ready
         ],
         queued=queued,
     )

@@ -7,16 +7,14 @@ from django.http import Http404
 from ninja import Router
 
 from studio.api.access import ApiCaller
+from studio.api.bodies import CancelIn, VideoCreateIn, VideoListIn
 from studio.api.errors import ApiError
 from studio.api.links import parse_id, video_id
 from studio.api.params import JsonOrForm, StrictQuery, form_body_too
 from studio.api.routers import answers, base
 from studio.api.schemas import (
-    CancelIn,
     CreatedOut,
-    VideoCreateIn,
     VideoDeletedOut,
-    VideoListIn,
     VideoOut,
     VideoPage,
     status_info,
@@ -58,14 +56,17 @@ def caller_image(caller: ApiCaller, value: str, *, field: str) -> PromptImage | 
 
 @router.post(
     "/videos/create",
-    response=answers({200: CreatedOut}, 422),
+    response=answers({200: CreatedOut}, 404, 412, 422, 596),
     url_name="api_video_create",
     operation_id="videoCreate",
     summary="Create a video from a text prompt and/or a first-frame image",
     description="useapi.net's POST /videos/create. By default the video is queued and the "
     "answer comes at once; a 429 only past the queue limits. A team in strict mode gets "
-    "useapi.net's behaviour: 429 when every slot is busy, 422 when moderated. The body may "
-    "also be multipart/form-data or application/x-www-form-urlencoded.",
+    "useapi.net's behaviour: 429 when every slot is busy, 422 when moderated. Every field "
+    "useapi.net documents is taken and checked against the model: Sora, Veo and Seedance run "
+    "only on a useapi.net account, to which their fields are passed on. A create naming an "
+    "account that is out of credits answers 412, one on hold 596, one that is not the team's "
+    "404. The body may also be multipart/form-data or application/x-www-form-urlencoded.",
     openapi_extra=form_body_too("VideoCreateIn"),
 )
 def video_create(request, body: Annotated[VideoCreateIn, JsonOrForm()]):
@@ -76,19 +77,22 @@ def video_create(request, body: Annotated[VideoCreateIn, JsonOrForm()]):
             account = access.get_account_for_member(caller.membership, body.account)
         except Http404 as exc:
             raise ApiError(
-                400, f"account: {exc} GET /v1/minimax/scheduler/available lists them."
+                404, f"account: {exc} GET /v1/minimax/accounts/ lists the team's accounts."
             ) from None
+    choice = body.choice
     image = caller_image(caller, body.fileID, field="fileID")
-    last_image = caller_image(caller, body.end_frame_fileID, field="end_frame_fileID")
-    model, resolution, duration = body.upstream
     submission = services.Submission(
         prompt=body.prompt,
         prompt_optimization=body.promptOptimization is not False,
-        model=model,
-        resolution=resolution,
-        duration=duration,
-        image=image,
-        last_image=last_image,
+        model=choice.model,
+        resolution=choice.resolution,
+        duration=choice.duration,
+        image=None if choice.subject else image,
+        subject_image=image if choice.subject else None,
+        last_image=caller_image(caller, body.end_frame_fileID, field="end_frame_fileID"),
+        useapi_only=choice.useapi_only,
+        passthrough=choice.passthrough,
+        references=tuple(caller_image(caller, ref, field=f) for f, ref in body.references),
         account=account,
         max_jobs=body.maxJobs,
         reply_url=body.replyUrl,
