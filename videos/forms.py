@@ -82,8 +82,8 @@ class VideoForm(forms.Form):
         "no first frame.",
         widget=forms.FileInput(attrs=_IMAGE_TYPES),
     )
-    # Blank means "the account's default"; MiniMax accounts check the combination, the local
-    # renderer ignores it.
+    # Blank means "the account's default"; the combination is checked here and again by the
+    # account's provider (the local renderer renders the asked size and length).
     model = forms.ChoiceField(
         choices=[("", "Default")] + [(m, m) for m in MODELS],
         required=False,

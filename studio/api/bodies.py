@@ -99,8 +99,13 @@ class VideoCreateIn(ApiIn):
             )
         if self._choice.needs_image and not self.fileID:
             raise refusal(
-                f"fileID is required with {self.model}: the first of its reference images. "
+                f"fileID is required with {self.model}: the image it starts from. "
                 "Upload it with POST /v1/minimax/files/."
+            )
+        if self._choice.text_only and self.fileID:
+            raise refusal(
+                f"fileID is not taken by {self.model}, a text-to-video model: choose an "
+                f"image-to-video one ({self.model.replace('T2V', 'I2V')}) or leave fileID out."
             )
         if self._choice.subject and not self.fileID:
             raise refusal(
@@ -121,6 +126,13 @@ class VideoCreateIn(ApiIn):
             raise refusal("end_frame_fileID needs a first frame too: add fileID.")
         if self.end_frame_fileID and self.end_frame_fileID == self.fileID:
             raise refusal("end_frame_fileID must differ from fileID.")
+        images = [self.fileID, self.end_frame_fileID, *(ref for _, ref in self.references)]
+        given = [image for image in images if image]
+        if len(set(given)) != len(given):
+            raise refusal(
+                "The same fileID is given twice among fileID, end_frame_fileID and "
+                "fileID2..: each image slot takes a different image."
+            )
         return self
 
     @property
@@ -132,6 +144,27 @@ class VideoCreateIn(ApiIn):
     def references(self) -> list[tuple[str, str]]:
         """(field, fileID) of the extra reference images, fileID2 first."""
         return [(name, getattr(self, name)) for name in self._references]
+
+
+class AvailableIn(ApiIn):
+    """GET scheduler/available?model=: only the accounts that can run that model."""
+
+    model: text(max_length=40) = ""
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        if model:
+            try:
+                api_choice(model, {})
+            except OptionRefused as exc:
+                # A field's refusal is shown after its name: do not say "model" twice.
+                raise refusal(exc.message.removeprefix("model ")) from None
+        return model
+
+    @property
+    def useapi_only(self) -> bool:
+        return bool(self.model) and api_choice(self.model, {}).useapi_only
 
 
 class VideoListIn(ApiIn):

@@ -330,8 +330,11 @@ def account_problem(account: ProviderAccount, *, last_ok: datetime | None) -> st
 
 
 def account_out(
-    account: ProviderAccount, *, running: int, last_ok: datetime | None = None
+    account: ProviderAccount, *, running: int, last_ok: datetime | None = None, admin: bool = True
 ) -> AccountOut:
+    """The account as GET accounts/ shows it. A member (`admin` False) sees what a script needs
+    to choose an account, not its upstream's address, id or raw error text, which an admin set
+    up and may hold a gateway's query string or internal host names."""
     paused = account.is_paused
     out = AccountOut(
         account=account_ref(account),
@@ -344,11 +347,11 @@ def account_out(
         paused=paused,
         pausedUntil=iso(account.paused_until) if paused else None,
         pauseReason=account.pause_reason if paused else "",
-        lastError=account.last_error,
+        lastError=account.last_error if admin else "",
         region=account.region,
-        baseUrl=account.base_url,
+        baseUrl=account.base_url if admin else "",
         defaultModel=account.default_model,
-        upstreamAccount=account.upstream_account,
+        upstreamAccount=account.upstream_account if admin else "",
         supportVideo=True,
         supportMusic=False,
         createdAt=iso(account.created_at),

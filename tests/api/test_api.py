@@ -167,7 +167,7 @@ def test_a_multipart_create_reads_its_fields_as_text(cast, bob):
         ({"prompt": "x", "model": "Sora-3"}, "model 'Sora-3' is not one the studio or useapi"),
         ({"prompt": "x", "options": "huge"}, "options 'huge' is not of the form \"768p-6sec\""),
         ({"prompt": "x", "model": "02", "options": "1080p-10sec"}, "not one 02 takes: 512p-6sec"),
-        ({"prompt": "x", "model": "I2V-01"}, "does not do text to video"),
+        ({"prompt": "x", "model": "I2V-01"}, "fileID is required with I2V-01"),
         ({"prompt": "x", "end_frame_fileID": "user:1-minimax:auto-file:1"}, "needs a first"),
     ],
 )

@@ -173,6 +173,30 @@ def test_no_answer_shows_an_accounts_key_or_token(cast, alice, bob):
         assert "sk-live-KEY-7f3a9" not in text and "TOKEN-c0ffee" not in text
 
 
+def test_a_member_does_not_see_an_accounts_address_upstream_id_or_raw_error(cast, alice, bob):
+    token = {
+        "kind": "useapi",
+        "name": "Gateway",
+        "token": "user:77-TOKEN-c0ffee",
+        "account": "123456",
+        "maxJobs": 2,
+        "baseUrl": "https://93.184.215.14/minimax?tenant=acme-secret",
+    }
+    ref = alice.post("accounts/", token).json()["account"]
+    ProviderAccount.objects.filter(pk=ref).update(
+        last_error="gateway 10.1.2.3 refused", enabled=False
+    )
+    for answer in (bob.get("accounts/").json()[ref], bob.get(f"accounts/{ref}").json()):
+        assert (answer["baseUrl"], answer["upstreamAccount"], answer["lastError"]) == ("", "", "")
+        assert answer["error"].startswith("disabled"), "the reason a script skips it stays"
+    admin_view = alice.get(f"accounts/{ref}").json()
+    assert admin_view["baseUrl"].endswith("tenant=acme-secret")
+    assert (admin_view["upstreamAccount"], admin_view["lastError"]) == (
+        "123456",
+        "gateway 10.1.2.3 refused",
+    )
+
+
 # GET accounts/: `error`, only on an account a script should skip
 
 

@@ -17,7 +17,7 @@ from tests.conftest import wait_for
 from tests.factories import image_bytes
 from tests.videos.test_scheduler_remote import add_account, drive
 from tests.videos.test_worker_remote import FAST
-from videos import scheduler
+from videos import scheduler, services
 from videos.models import PromptImage, ProviderAccount, Video
 from videos.scheduler import claims
 
@@ -423,3 +423,67 @@ def test_a_useapi_only_create_goes_to_the_useapi_account_with_its_fields(
     )
     assert len({sent[field] for field in frames}) == len(frames), "each image uploaded once"
     assert "references" not in sent
+
+
+# A useapi.net-only video whose last useapi.net account goes
+
+
+@pytest.mark.parametrize("how", ["disabled by an admin", "deleted", "rejected by its upstream"])
+def test_queued_useapi_only_videos_fail_when_the_last_useapi_account_goes(cast, bob, useapi, how):
+    assert bob.create(prompt="A heron", model="Sora-2").status_code == 200
+    assert bob.create(prompt="A kite").status_code == 200  # any account's: not touched
+    if how == "disabled by an admin":
+        services.account_update(account=useapi, enabled=False)
+    elif how == "deleted":
+        services.account_delete(account=useapi)
+    else:
+        scheduler.account_disable(account=useapi, reason="useapi.net refused the token")
+    sora, kite = Video.objects.order_by("pk")
+    assert sora.status == S.FAILED and "No useapi.net account is enabled" in sora.error
+    assert sora.finished_at is not None
+    assert kite.status == S.QUEUED
+    answer = bob.get(f"videos/{records.video_id(sora)}").json()
+    assert answer["statusFinal"] is True and answer["status"] == 3
+
+
+def test_another_enabled_useapi_account_keeps_them_queued(cast, bob, useapi, emulator):
+    add_account(cast.acme, emulator, "useapi", name="Spare", upstream_account="200002")
+    assert bob.create(prompt="A heron", model="Sora-2").status_code == 200
+    services.account_update(account=useapi, enabled=False)
+    assert Video.objects.get().status == S.QUEUED
+
+
+# What scheduler/available lists for a model, and what the model's name says of fileID
+
+
+def test_available_for_a_useapi_only_model_lists_only_useapi_accounts(cast, bob, local, useapi):
+    listed = bob.get("scheduler/available").json()["available"]
+    assert {a["account"] for a in listed} == {str(local.pk), str(useapi.pk)}
+    listed = bob.get("scheduler/available", model="Veo-3.1").json()["available"]
+    assert [a["account"] for a in listed] == [str(useapi.pk)]
+    listed = bob.get("scheduler/available", model="02").json()["available"]
+    assert {a["account"] for a in listed} == {str(local.pk), str(useapi.pk)}
+    message = error_of(bob.get("scheduler/available", model="Veo-9"), 400)
+    assert message.startswith("model 'Veo-9' is not one")
+
+
+@pytest.mark.parametrize("model", ["I2V-2.3", "I2V-2.3-Fast", "I2V-01", "I2V-01-live"])
+def test_an_image_to_video_name_needs_its_first_frame(cast, bob, model):
+    assert error_of(bob.create(prompt="A heron", model=model), 400).startswith(
+        f"fileID is required with {model}"
+    )
+
+
+@pytest.mark.parametrize("model", ["T2V-2.3", "T2V-01", "T2V-01-Director"])
+def test_a_text_to_video_name_takes_no_first_frame(cast, bob, model):
+    message = error_of(bob.create(prompt="A heron", model=model, fileID=upload(bob)), 400)
+    assert message.startswith(f"fileID is not taken by {model}")
+    assert model.replace("T2V", "I2V") in message
+
+
+def test_the_same_image_twice_is_refused(cast, bob, useapi):
+    image = upload(bob)
+    body = {"model": "Seedance-2.0", "fileID": image, "fileID2": upload(bob, (1, 2, 3))}
+    assert bob.create(prompt="A heron", **body, fileID3=image).status_code == 400
+    assert "given twice" in error_of(bob.create(prompt="A heron", **body, fileID3=image), 400)
+    assert not Video.objects.exists()

@@ -35,7 +35,8 @@ class ApiModel:
     durations: tuple[int, int] | None = None  # inclusive range
     aspect_ratios: tuple[str, ...] = ()
     prompt_max: int = 2000
-    needs_image: bool = False  # fileID is required (Veo's subject-to-video)
+    needs_image: bool = False  # fileID is required (image-to-video names, Veo's S2V)
+    text_only: bool = False  # fileID is refused (text-to-video names)
 
 
 def _seedance(name: str, resolutions: tuple[str, ...]) -> ApiModel:
@@ -53,16 +54,18 @@ def _seedance(name: str, resolutions: tuple[str, ...]) -> ApiModel:
 API_MODELS: dict[str, ApiModel] = {
     m.name: m
     for m in (
-        ApiModel("T2V-01", "T2V-01"),
-        ApiModel("I2V-01", "I2V-01"),
-        ApiModel("I2V-01-live", "I2V-01-live"),
-        ApiModel("T2V-01-Director", "T2V-01-Director"),
-        ApiModel("I2V-01-Director", "I2V-01-Director"),
+        # useapi.net names the mode in the model (T2V, I2V); MiniMax's 2.3 does both, so the
+        # name, not the model, says whether fileID is wanted.
+        ApiModel("T2V-01", "T2V-01", text_only=True),
+        ApiModel("I2V-01", "I2V-01", needs_image=True),
+        ApiModel("I2V-01-live", "I2V-01-live", needs_image=True),
+        ApiModel("T2V-01-Director", "T2V-01-Director", text_only=True),
+        ApiModel("I2V-01-Director", "I2V-01-Director", needs_image=True),
         ApiModel("S2V-01", "S2V-01"),
         ApiModel("02", "MiniMax-Hailuo-02", _HAILUO_02, end_frame=True),
-        ApiModel("T2V-2.3", "MiniMax-Hailuo-2.3", _HAILUO_23),
-        ApiModel("I2V-2.3", "MiniMax-Hailuo-2.3", _HAILUO_23),
-        ApiModel("I2V-2.3-Fast", "MiniMax-Hailuo-2.3-Fast", _HAILUO_23),
+        ApiModel("T2V-2.3", "MiniMax-Hailuo-2.3", _HAILUO_23, text_only=True),
+        ApiModel("I2V-2.3", "MiniMax-Hailuo-2.3", _HAILUO_23, needs_image=True),
+        ApiModel("I2V-2.3-Fast", "MiniMax-Hailuo-2.3-Fast", _HAILUO_23, needs_image=True),
         # MiniMax's own names, which the studio has always taken too.
         ApiModel("MiniMax-Hailuo-02", "MiniMax-Hailuo-02", _HAILUO_02, end_frame=True),
         ApiModel("MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3", _HAILUO_23),
@@ -111,6 +114,7 @@ class ApiChoice:
     duration: int | None = None
     subject: bool = False  # fileID is the face of a subject reference (S2V-01)
     needs_image: bool = False  # fileID is required
+    text_only: bool = False  # fileID is refused
     useapi_only: bool = False
     passthrough: dict = field(default_factory=dict)  # useapi.net's fields, as sent
     prompt_max: int = 2000
@@ -135,7 +139,13 @@ def api_choice(model: str, fields: dict[str, object]) -> ApiChoice:
         return ApiChoice(**_options(MODELS_DEFAULT_OPTIONS, fields.get("options")))
     if spec.minimax:
         chosen = _options(spec, fields.get("options"))
-        return ApiChoice(model=spec.minimax, subject=spec.name == "S2V-01", **chosen)
+        return ApiChoice(
+            model=spec.minimax,
+            subject=spec.name == "S2V-01",
+            needs_image=spec.needs_image,
+            text_only=spec.text_only,
+            **chosen,
+        )
     return ApiChoice(
         model=spec.name,
         useapi_only=True,

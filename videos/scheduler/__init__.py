@@ -19,7 +19,12 @@ claim (cancelled, taken back) cannot overwrite the winner.
 The modules import one way: accounts, jobs <- state <- claims <- remote <- loop <- local.
 """
 
-from videos.scheduler.accounts import account_config, account_disable, provider_for
+from videos.scheduler.accounts import (
+    account_config,
+    account_disable,
+    provider_for,
+    useapi_orphans_fail,
+)
 from videos.scheduler.claims import (
     WORKER_RESTART,
     account_has_room,
@@ -53,6 +58,7 @@ __all__ = [
     "result_name",
     "scheduler_ensure",
     "scheduler_loop",
+    "useapi_orphans_fail",
     "video_callback",
     "video_claim",
     "video_fetch",

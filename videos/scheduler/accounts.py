@@ -9,8 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio import conf
-from videos.models import ProviderAccount, UpstreamCall
+from videos.models import ProviderAccount, UpstreamCall, Video
 from videos.providers import AccountConfig, LocalProvider, RemoteProvider, get_provider
+
+USEAPI = ProviderAccount.Kind.USEAPI
 
 
 def provider_for(account: ProviderAccount) -> LocalProvider | RemoteProvider:
@@ -73,4 +75,26 @@ def account_disable(*, account: ProviderAccount, reason: str) -> None:
     """Stops new work on an account an admin must fix; its queued work goes to other accounts."""
     ProviderAccount.objects.filter(pk=account.pk).update(
         enabled=False, last_error=reason[:1000], last_error_at=timezone.now()
+    )
+    useapi_orphans_fail(team_id=account.team_id)
+
+
+def useapi_orphans_fail(*, team_id: int) -> int:
+    """Fails the team's queued videos that only a useapi.net account can run (Veo, Sora,
+    Seedance) once it has no enabled one left: no other account will ever take them, and a
+    script polling them must get a final answer, not wait for ever. A create checks the same
+    (videos.services.submit), so this covers accounts disabled or deleted after it.
+
+    An admin enabling a useapi.net account at the same moment may see these fail needlessly;
+    they are only queued, so creating them again costs nothing upstream."""
+    if ProviderAccount.objects.filter(team_id=team_id, kind=USEAPI, enabled=True).exists():
+        return 0
+    return Video.objects.filter(
+        team_id=team_id, status=Video.Status.QUEUED, useapi_only=True
+    ).update(
+        status=Video.Status.FAILED,
+        error="No useapi.net account is enabled in the team any more, and only one can run this "
+        "model. An admin can add or enable one under Accounts; then create the video again.",
+        message="No account can run this model",
+        finished_at=timezone.now(),
     )

@@ -158,7 +158,8 @@ def _next_in_queue(*, account: ProviderAccount, count: int, busy: int, now) -> l
         queued = queued.filter(useapi_only=False)  # Veo, Sora, Seedance: useapi.net only
     if connection.features.has_select_for_update_skip_locked:
         # Rows another dispatcher is claiming right now are skipped, not waited for.
-        queued = queued.select_for_update(skip_locked=True, of=("self",))
+        # NO KEY (see NO_KEY in videos/services/submit.py): no foreign-key check waits on them.
+        queued = queued.select_for_update(skip_locked=True, of=("self",), no_key=True)
     waiting: dict[int | None, list[tuple[int, int | None]]] = {}
     for video_id, author_id, max_jobs in queued.values_list("id", "author_id", "max_jobs")[:500]:
         waiting.setdefault(author_id, []).append((video_id, max_jobs))

@@ -12,7 +12,7 @@ from studio.lib.errors import ServiceError
 from studio.teams.models import Team
 from videos.models import ProviderAccount, UpstreamCall, Video
 from videos.providers import ProviderError
-from videos.scheduler import provider_for
+from videos.scheduler import provider_for, useapi_orphans_fail
 from videos.services.dispatch import dispatch_request
 
 
@@ -98,6 +98,8 @@ def account_update(*, account: ProviderAccount, secret: str = "", **fields) -> P
         raise ServiceError("The team already has an account with this name.", field="name")
     account.full_clean(exclude=["credentials"])
     account.save()
+    if not account.enabled:
+        useapi_orphans_fail(team_id=account.team_id)
     dispatch_request(reason=f"dispatch after changing account {account.pk}")
     return account
 
@@ -122,6 +124,7 @@ def account_delete(*, account: ProviderAccount) -> None:
                 "then delete it."
             )
         account.delete()
+        useapi_orphans_fail(team_id=account.team_id)
 
 
 @dataclass

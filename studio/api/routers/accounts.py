@@ -39,13 +39,14 @@ def caller_account(caller: ApiCaller, ref: str) -> ProviderAccount:
     exclude_unset=True,
 )
 def account_list(request):
-    rows = selectors.team_accounts(team=request.auth.membership.team)
+    membership = request.auth.membership
+    rows = selectors.team_accounts(team=membership.team)
     # Dumped here: ninja validates a dict's Schema values afresh, which would set `error` (to
     # null) on every account; a dict's keys stay absent.
     return {
-        account_ref(a): account_out(a, running=a.running, last_ok=a.last_ok).model_dump(
-            exclude_unset=True
-        )
+        account_ref(a): account_out(
+            a, running=a.running, last_ok=a.last_ok, admin=membership.is_admin
+        ).model_dump(exclude_unset=True)
         for a in rows
     }
 
@@ -81,6 +82,7 @@ def account_get(request, account: str):
         found,
         running=selectors.account_running(account=found),
         last_ok=selectors.account_last_ok(account=found),
+        admin=request.auth.membership.is_admin,
     )
 
 

@@ -1,13 +1,18 @@
 """scheduler/: the videos the API tracks (their replyUrl still to call) and free capacity."""
 
+from typing import Annotated
+
 from ninja import Router
 
+from studio.api.bodies import AvailableIn
 from studio.api.errors import ApiError
 from studio.api.links import account_ref
+from studio.api.params import StrictQuery
 from studio.api.routers import answers
 from studio.api.routers.videos import caller_video
 from studio.api.schemas import AvailableOut, RunningOut, SlotsOut, UntrackedOut, running_out
 from videos import selectors, services
+from videos.models import ProviderAccount
 
 router = Router(tags=["scheduler"])
 
@@ -22,12 +27,19 @@ router = Router(tags=["scheduler"])
     "limited and have a free slot: `available` is maxJobs less the videos running on the "
     "account and the queued videos pinned to it (`queued`), and at most the creates its rate "
     "still allows. Pick the first; an empty list means wait. `executing` is every running video "
-    "of the team, `queued` the length of its queue.",
+    "of the team, `queued` the length of its queue. With `model`, only the accounts that can "
+    "run it are listed (Sora, Veo and Seedance: useapi.net accounts).",
 )
-def scheduler_available(request):
+def scheduler_available(request, query: Annotated[AvailableIn, StrictQuery()]):
     slots, queued = selectors.account_slots(team=request.auth.membership.team)
+    useapi = ProviderAccount.Kind.USEAPI
     ready = sorted(
-        (s for s in slots if s.available > 0), key=lambda s: (-s.available, s.account.pk)
+        (
+            s
+            for s in slots
+            if s.available > 0 and (not query.useapi_only or s.account.kind == useapi)
+        ),
+        key=lambda s: (-s.available, s.account.pk),
     )
     return AvailableOut(
         executing=[running_out(v) for s in slots for v in s.running],

@@ -71,6 +71,23 @@ def caller_image(caller: ApiCaller, value: str, *, field: str) -> PromptImage | 
 )
 def video_create(request, body: Annotated[VideoCreateIn, JsonOrForm()]):
     caller: ApiCaller = request.auth
+    video = services.video_submit(
+        team=caller.membership.team,
+        user=caller.membership.user,
+        submission=_submission(caller, body, origin=base(request)),
+    )
+    return CreatedOut(
+        data={"id": video.upstream_id or str(video.pk)},
+        statusInfo={**status_info(0, "Success"), "serviceTime": int(time.time())},
+        videoId=video_id(video),
+        code=200,
+        replyUrl=video.reply_url,
+        replyRef=video.reply_ref,
+    )
+
+
+def _submission(caller: ApiCaller, body: VideoCreateIn, *, origin: str) -> services.Submission:
+    """The create's Submission, its account and fileIDs looked up in the caller's team."""
     account = None
     if body.account:
         try:
@@ -81,7 +98,7 @@ def video_create(request, body: Annotated[VideoCreateIn, JsonOrForm()]):
             ) from None
     choice = body.choice
     image = caller_image(caller, body.fileID, field="fileID")
-    submission = services.Submission(
+    return services.Submission(
         prompt=body.prompt,
         prompt_optimization=body.promptOptimization is not False,
         model=choice.model,
@@ -97,19 +114,8 @@ def video_create(request, body: Annotated[VideoCreateIn, JsonOrForm()]):
         max_jobs=body.maxJobs,
         reply_url=body.replyUrl,
         reply_ref=body.replyRef,
-        origin=base(request),
+        origin=origin,
         **services.FROM_API,
-    )
-    video = services.video_submit(
-        team=caller.membership.team, user=caller.membership.user, submission=submission
-    )
-    return CreatedOut(
-        data={"id": video.upstream_id or str(video.pk)},
-        statusInfo={**status_info(0, "Success"), "serviceTime": int(time.time())},
-        videoId=video_id(video),
-        code=200,
-        replyUrl=video.reply_url,
-        replyRef=video.reply_ref,
     )
 
 
