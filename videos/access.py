@@ -19,6 +19,13 @@ def get_video_for_member(membership: Membership, video_id: int) -> Video:
         raise Http404("No such video.") from None
 
 
+def may_manage_video(membership: Membership, video: Video) -> bool:
+    """Cancel, delete, restore: the video's author, or an admin of its team."""
+    if video.team_id != membership.team_id:
+        return False
+    return membership.is_admin or video.author_id == membership.user_id
+
+
 def get_image_for_member(membership: Membership, image_id: int) -> PromptImage:
     try:
         return PromptImage.objects.get(pk=image_id, team_id=membership.team_id)

@@ -211,6 +211,22 @@ class Video(models.Model):
     # id never changes when its author or account goes (reference/useapi-minimax.md §9).
     id_prefix = models.CharField(max_length=120, blank=True, default="")
 
+    class Kind(models.TextChoices):
+        GENERATE = "generate", "Generated"
+        # Finished clips joined end to end by a worker (videos.joins); its parts are VideoPart rows.
+        JOIN = "join", "Joined clips"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.GENERATE)
+    # What this video was made from: the failed video it retries, or the finished one whose
+    # last frame it continues. Shown on the detail page; SET_NULL, since either may be purged.
+    source = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+")
+    # In the team's Trash since (None: in the gallery). Purged with its files after
+    # conf.TRASH_DAYS; until then its author or an admin may restore it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     # The try under way, or the last one of a video that ended; None while queued (a video put
     # back in the queue has no account until it is claimed again). Its account, upstream id and
     # polling state live on the Attempt.
@@ -274,6 +290,10 @@ class Video(models.Model):
             models.Index(fields=["status", "team"], name="video_status_team"),
             # The callback sweep looks for videos owed a callback on every scheduler tick.
             models.Index(fields=["reply_state", "status"], name="video_reply_state"),
+            # The gallery's "author=" filter pages a member's videos by id, newest first.
+            models.Index(fields=["team", "author", "-id"], name="video_team_author_newest"),
+            # The Trash page, and the purge of what has been there longer than TRASH_DAYS.
+            models.Index(fields=["team", "deleted_at"], name="video_team_deleted"),
         ]
 
     def __str__(self) -> str:
@@ -374,3 +394,96 @@ class Attempt(models.Model):
     def took(self):
         end = self.finished_at
         return end - self.created_at if end else None
+
+
+class VideoPart(models.Model):
+    """One clip of a joined video (Video.Kind.JOIN), in the order it plays."""
+
+    video = models.ForeignKey(Video, models.CASCADE, related_name="parts")
+    # SET_NULL: a part may be deleted later; the joined video keeps its own file.
+    part = models.ForeignKey(Video, models.SET_NULL, null=True, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    # What the part was, for the detail page once the part itself is gone.
+    prompt = models.TextField(blank=True, default="")
+    duration = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["video", "position"], name="video_part_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Part {self.position} of video {self.video_id}"
+
+
+class Favourite(models.Model):
+    """A member's star on a video: personal, never shown to teammates."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    video = models.ForeignKey(Video, models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "video"], name="favourite_once"),
+        ]
+        # The gallery's fav=1 filter reads a user's stars newest video first.
+        indexes = [models.Index(fields=["user", "-video"], name="favourite_user_video")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.video_id}"
+
+
+class Collection(models.Model):
+    """A named set of the team's videos; shown as a filtered gallery (?collection=<id>)."""
+
+    team = models.ForeignKey(Team, models.CASCADE, related_name="collections")
+    name = models.CharField(max_length=80)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    videos = models.ManyToManyField(Video, through="CollectionItem", related_name="collections")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="collection_name_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(Collection, models.CASCADE, related_name="items")
+    video = models.ForeignKey(Video, models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "video"], name="collection_item_once"),
+        ]
+        indexes = [models.Index(fields=["collection", "-video"], name="collection_item_video")]
+
+    def __str__(self) -> str:
+        return f"{self.video_id} in {self.collection_id}"
+
+
+class GalleryPrefs(models.Model):
+    """How a member likes the gallery laid out, remembered across devices."""
+
+    class Density(models.TextChoices):
+        COMFORTABLE = "comfortable", "Comfortable"
+        COMPACT = "compact", "Compact"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, primary_key=True, related_name="gallery_prefs"
+    )
+    density = models.CharField(max_length=12, choices=Density.choices, default=Density.COMFORTABLE)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.density}"

@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from studio import conf
 from studio.teams.models import Team
-from videos.models import Attempt, PromptImage, ProviderAccount, UpstreamCall, Video
+from videos.models import (
+    Attempt,
+    GalleryPrefs,
+    PromptImage,
+    ProviderAccount,
+    UpstreamCall,
+    Video,
+)
 
 
 @dataclass
@@ -29,7 +36,9 @@ def gallery_page(*, team: Team, before: int | None = None, size: int = 24) -> Ga
     with the team's history, unlike OFFSET, which reads and throws away every earlier row.
     """
     qs = (
-        Video.objects.filter(team=team).select_related("author", "attempt__account").order_by("-id")
+        Video.objects.filter(team=team, deleted_at=None)
+        .select_related("author", "attempt__account")
+        .order_by("-id")
     )
     if before is not None:
         qs = qs.filter(id__lt=before)
@@ -37,6 +46,12 @@ def gallery_page(*, team: Team, before: int | None = None, size: int = 24) -> Ga
     videos, more = rows[:size], len(rows) > size
     annotate_queue_positions(team=team, videos=videos)
     return GalleryPage(videos=videos, next_before=videos[-1].id if more else None)
+
+
+def gallery_density(*, user) -> str:
+    """The member's chosen gallery density (GalleryPrefs), comfortable until they choose."""
+    prefs = GalleryPrefs.objects.filter(user=user).first()
+    return prefs.density if prefs else GalleryPrefs.Density.COMFORTABLE
 
 
 def annotate_queue_positions(*, team: Team, videos: list[Video]) -> None:

@@ -30,6 +30,7 @@ from videos.services.dispatch import (
 from videos.services.errors import AccountUnavailable, QueueFull, Refused
 from videos.services.images import image_delete, image_store
 from videos.services.submit import FROM_API, Submission, check_prompt, video_submit
+from videos.services.trash import trash_purge, video_restore, video_trash
 from videos.services.videos import (
     video_cancel,
     video_delete,
@@ -62,9 +63,12 @@ __all__ = [
     "image_store",
     "schedules_ensure",
     "studio_bootstrap",
+    "trash_purge",
     "video_cancel",
     "video_delete",
+    "video_restore",
     "video_submit",
+    "video_trash",
     "video_untrack",
     "video_upstream_callback",
 ]

@@ -1,0 +1,1 @@
+// bulk: filled by its feature

@@ -1,0 +1,1 @@
+// collections: filled by its feature

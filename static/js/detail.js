@@ -1,0 +1,1 @@
+// detail: filled by its feature

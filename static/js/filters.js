@@ -1,0 +1,1 @@
+// filters: filled by its feature

@@ -1,0 +1,1 @@
+// live: filled by its feature

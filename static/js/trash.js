@@ -1,0 +1,1 @@
+// trash: filled by its feature
