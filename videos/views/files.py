@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from studio.teams.access import require_membership
 from videos import access
+from videos.naming import download_name
 from videos.streaming import serve_file
 
 
@@ -16,7 +17,7 @@ def video_file(request, video_id: int, kind: str):
     field = video.file if kind == "mp4" else video.poster
     if not field:
         raise Http404("This video has no file yet.")
-    download = f"studio-video-{video.pk}.mp4" if request.GET.get("download") else None
+    download = download_name(video) if request.GET.get("download") else None
     content_type = "video/mp4" if kind == "mp4" else "image/jpeg"
     return serve_file(
         request.headers.get("Range", ""), field, content_type=content_type, download_name=download
