@@ -391,7 +391,9 @@ def test_a_running_video_must_be_cancelled_before_it_is_deleted(cast, bob):
     assert (cancelled["statusLabel"], cancelled["statusFinal"]) == ("cancelled", True)
     assert bob.post("videos/cancel", {"videoId": video_id}).status_code == 200, "idempotent"
     assert bob.delete(f"videos/{video_id}").json()["deleted"] is True
-    assert not Video.objects.exists()
+    assert Video.objects.get().deleted_at is not None, "in the Trash, restorable for TRASH_DAYS"
+    assert "deleted" in error_of(bob.get(f"videos/{video_id}"), 404), "gone, as at useapi.net"
+    assert bob.delete(f"videos/{video_id}").json()["deleted"] is True, "DELETE is idempotent"
 
 
 def test_cancelling_a_finished_video_says_so(cast, bob):

@@ -403,25 +403,6 @@ def test_a_finished_video_frees_its_slot_for_the_next(cast):
     assert statuses == {Video.Status.SUBMITTING}
 
 
-# A render beats its heartbeat from a thread with its own connection, which sees only
-# committed rows: the test's data must be committed too.
-@pytest.mark.django_db(transaction=True)
-def test_deleting_a_video_removes_its_files(cast, media_root, django_capture_on_commit_callbacks):
-    video = _dispatched(cast)
-    scheduler.video_run(video_id=video.pk, attempt=video.attempt_id)
-    video.refresh_from_db()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.video_delete(video=video)
-    assert not Video.objects.exists()
-    assert _files(media_root) == []
-
-
-def test_a_running_video_cannot_be_deleted(cast):
-    video = _dispatched(cast)
-    with pytest.raises(services.ServiceError, match="Cancel"):
-        services.video_delete(video=video)
-
-
 # Accounts and secrets
 
 

@@ -42,18 +42,30 @@ def dispatch_started() -> None:
 
 
 DISPATCH_SCHEDULE = "studio: dispatch and take back stale videos"
+# Also made by migration 0013 (an upgrade that never runs `bootstrap` still gets it).
+TRASH_SCHEDULE = "studio: purge the Trash"
 
 
 def schedules_ensure() -> None:
-    """The safety-net schedule (also made by migration 0002): each minute, dispatch and take back
-    videos from dead workers. Submissions and finished videos dispatch at once; this catches a
-    worker killed mid-render, or a backlog left by a restart."""
+    """The periodic tasks. The safety net (also made by migration 0002): each minute, dispatch
+    and take back videos from dead workers. Submissions and finished videos dispatch at once;
+    this catches a worker killed mid-render, or a backlog left by a restart."""
     Schedule.objects.update_or_create(
         name=DISPATCH_SCHEDULE,
         defaults={
             "func": "videos.tasks.dispatch",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    # Hourly, so a video leaves the Trash within the hour it is due (conf.TRASH_DAYS); the
+    # query finds nothing most hours.
+    Schedule.objects.update_or_create(
+        name=TRASH_SCHEDULE,
+        defaults={
+            "func": "videos.tasks.trash_purge",
+            "schedule_type": Schedule.HOURLY,
             "repeats": -1,
         },
     )

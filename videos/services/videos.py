@@ -1,11 +1,10 @@
-"""Writes about one video after it was submitted: cancel, delete, untrack."""
+"""Writes about one video after it was submitted: cancel and untrack (delete is the Trash:
+services/trash.py)."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from studio.lib.errors import ServiceError
 from videos import scheduler
 from videos.models import Attempt, Video
 from videos.services.dispatch import dispatch_request
@@ -27,15 +26,6 @@ def video_cancel(*, video: Video, by: AbstractBaseUser) -> bool:
     if done:
         dispatch_request(reason=f"dispatch after cancelling {video.pk}")
     return bool(done)
-
-
-def video_delete(*, video: Video) -> None:
-    if not video.is_final:
-        raise ServiceError("Cancel the video before deleting it.")
-    names = [f.name for f in (video.file, video.poster) if f]
-    with transaction.atomic():
-        Video.objects.filter(pk=video.pk).delete()
-        transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
 
 
 def video_untrack(*, video: Video) -> bool:

@@ -34,12 +34,23 @@ def row_id(value: object, kind: str, *, field: str) -> int:
     return pk
 
 
-def caller_video(caller: ApiCaller, value: str) -> Video:
+def caller_video(
+    caller: ApiCaller, value: str, *, manage: bool = False, trashed: bool = False
+) -> Video:
+    """The caller's team's video; with `manage`, one the caller may cancel or delete (the
+    author's or, for an admin's token, any): a teammate's is a 403 naming that rule. One in
+    the Trash only with `trashed` (DELETE, which is idempotent)."""
     pk = row_id(value, "video", field="videoId")
+    lookup = access.get_video_to_manage if manage else access.get_video_for_member
     try:
-        return access.get_video_for_member(caller.membership, pk)
+        video = lookup(caller.membership, pk)
     except Http404:
         raise ApiError(404, "Not found.") from None
+    # A video in the Trash is deleted as far as the API is concerned (as at useapi.net, where
+    # GET after DELETE is a 404); the studio's Trash page is where it can come back from.
+    if video.deleted_at is not None and not trashed:
+        raise ApiError(404, "Not found: the video was deleted (it is in the studio's Trash).")
+    return video
 
 
 def caller_image(caller: ApiCaller, value: str, *, field: str) -> PromptImage | None:
@@ -121,7 +132,7 @@ def _submission(caller: ApiCaller, body: VideoCreateIn, *, origin: str) -> servi
 
 @router.post(
     "/videos/cancel",
-    response=answers({200: VideoOut}, 404),
+    response=answers({200: VideoOut}, 403, 404),
     url_name="api_video_cancel",
     operation_id="videoCancel",
     summary="Cancel a video that has not finished",
@@ -130,7 +141,7 @@ def _submission(caller: ApiCaller, body: VideoCreateIn, *, origin: str) -> servi
 )
 def video_cancel(request, body: Annotated[CancelIn, JsonOrForm()]):
     caller: ApiCaller = request.auth
-    video = caller_video(caller, body.videoId)
+    video = caller_video(caller, body.videoId, manage=True)
     if not services.video_cancel(video=video, by=caller.membership.user):
         video.refresh_from_db()
         if video.status != Video.Status.CANCELLED:
@@ -181,11 +192,16 @@ def video_get(request, videoId: str):
 
 @router.delete(
     "/videos/{videoId}",
-    response=answers({200: VideoDeletedOut}, 404),
+    response=answers({200: VideoDeletedOut}, 403, 404),
     url_name="api_video",
     operation_id="videoDelete",
     summary="Delete a finished video",
+    description="Moves the video to the team's Trash: it leaves GET videos/ at once, its author "
+    "or an admin can restore it in the studio for TRASH_DAYS (30 by default), then it is purged "
+    "with its files. A member's token may delete only its member's own videos (403 otherwise).",
 )
 def video_delete(request, videoId: str):
-    services.video_delete(video=caller_video(request.auth, videoId))
+    caller: ApiCaller = request.auth
+    video = caller_video(caller, videoId, manage=True, trashed=True)
+    services.video_trash(video=video, by=caller.membership)  # False when it was there already
     return VideoDeletedOut(videoId=videoId, deleted=True, code=200)
