@@ -55,6 +55,8 @@ class Submission:
     queue_limited: bool = False  # counts against the team's and the author's queue limits
     strict_mode: bool = False  # in a strict-mode team, goes upstream now or is refused
     team_reply_url: bool = False  # without a reply_url, the team's default one is used
+    # What it was made from: the failed video it retries, the finished one it continues.
+    source: Video | None = None
 
 
 USEAPI = ProviderAccount.Kind.USEAPI
@@ -133,6 +135,10 @@ def _checked(team: Team, s: Submission) -> Submission:
         # Checked when it was saved, and again at each send: a create is not refused for it.
         reply_url = team.default_reply_url
     _check_account(team, s)
+    if s.source is not None and s.source.team_id != team.pk:
+        raise ServiceError(
+            "The video this one is made from is not one of the team's.", field="source"
+        )
     return replace(s, prompt=prompt, reply_url=reply_url)
 
 
@@ -202,6 +208,7 @@ def _video_fields(team: Team, user: AbstractBaseUser, s: Submission) -> dict:
         ),
         "tracked": s.tracked,
         "origin": s.origin[:200],
+        "source": s.source,
         "message": f"Waiting for a free slot on {s.account.name}"
         if s.account
         else "Waiting for a free slot",
