@@ -2,9 +2,9 @@ from django import forms
 
 from studio import conf
 from studio.lib.errors import ServiceError
-from studio.lib.forms import MAX_ID, WholeNumberField, add_service_error
-from videos.images import ImageRejected, clean_image
-from videos.models import ProviderAccount
+from studio.lib.forms import MAX_ID, WholeNumberField, add_service_error, whole_number
+from videos.images import CleanImage, ImageRejected, clean_image
+from videos.models import PromptImage, ProviderAccount, Video
 from videos.providers.catalog import (
     DEFAULT_MODEL,
     DURATIONS,
@@ -29,13 +29,24 @@ def _clean_upload(upload, *, named: str = ""):
         raise forms.ValidationError(f"{named}: {exc}" if named else str(exc)) from None
 
 
-class GalleryForm(forms.Form):
-    """The gallery's query string: `before`, the cursor its page links carry (a video id)."""
-
-    before = WholeNumberField(required=False, min_value=1, max_value=MAX_ID)
-
-
 _IMAGE_TYPES = {"accept": "image/jpeg,image/png,image/webp"}
+# Reuse, retry and continue fill the composer with images the team already has: each image
+# slot may name a stored PromptImage (`<slot>_stored`, its id) instead of an upload.
+STORED_SLOTS = {
+    "image": "first frame",
+    "last_image": "last frame",
+    "subject_image": "character (face) reference",
+}
+
+
+def _stored_id(value) -> int | None:
+    """A stored image's or video's id as the hidden field sends it; 0 for anything else."""
+    if value in (None, ""):
+        return None
+    number = whole_number(str(value))
+    return number if number is not None and 0 < number <= MAX_ID else 0
+
+
 # The one model that takes a character (face) reference.
 SUBJECT_MODEL = DEFAULT_MODEL[SUBJECT]
 
@@ -103,9 +114,16 @@ class VideoForm(forms.Form):
         label="Length",
         template_name="videos/fields/option.html",
     )
+    # Ids, resolved against the team in __init__ (the drop zones show them) and checked in clean.
+    image_stored = forms.CharField(required=False, widget=forms.HiddenInput)
+    last_image_stored = forms.CharField(required=False, widget=forms.HiddenInput)
+    subject_image_stored = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Continue: the video the new one continues (Video.source), one of the team's.
+    source = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self._resolve_stored(team)
         # The counter shows the limit; the browser stops typing well past it, so a pasted prompt
         # that is too long is cut by the person, with the counter's help, not by the browser.
         self.prompt_limit = conf.PROMPT_MAX_CHARS
@@ -129,8 +147,49 @@ class VideoForm(forms.Form):
             self.cleaned_data.get("subject_image"), named="Character (face) reference"
         )
 
+    def _resolve_stored(self, team) -> None:
+        """The stored images and the source video the form names, if they are the team's: set
+        as `field.stored` (the drop zone's preview) and `source_video`. One query each."""
+        ids = {slot: _stored_id(self[f"{slot}_stored"].value()) for slot in STORED_SLOTS}
+        wanted = [pk for pk in ids.values() if pk]
+        images = (
+            {i.pk: i for i in PromptImage.objects.filter(team=team, pk__in=wanted)}
+            if team is not None and wanted
+            else {}
+        )
+        for slot, pk in ids.items():
+            self.fields[slot].stored = images.get(pk)
+            self.fields[slot].stored_id = pk
+        source = _stored_id(self["source"].value())
+        self.source_id = source
+        found = Video.objects.filter(team=team, pk=source) if team is not None and source else None
+        self.source_video = found.first() if found is not None else None
+
+    def _use_stored(self, data: dict) -> None:
+        """An empty slot that names a stored image takes it; one that is gone (or was never the
+        team's) is refused by name. An upload in the same slot wins."""
+        for slot, label in STORED_SLOTS.items():
+            field = self.fields[slot]
+            if slot not in data or data[slot] is not None or field.stored_id is None:
+                continue
+            if field.stored is None:
+                self.add_error(
+                    slot,
+                    f"The {label} you reused is no longer one of the team's images: "
+                    "choose the image again, or remove it.",
+                )
+            else:
+                data[slot] = field.stored
+        if self.source_id is not None and self.source_video is None:
+            self.add_error(
+                None,
+                "The video this one continues is no longer in the team's gallery: "
+                "remove the link to it, or start from the gallery again.",
+            )
+
     def clean(self):
         data = super().clean()
+        self._use_stored(data)
         if not {"image", "last_image", "subject_image"} <= data.keys():
             return data  # an image was refused; its own message says why
         has_subject = data["subject_image"] is not None
@@ -168,12 +227,17 @@ class VideoForm(forms.Form):
             resolution=data["resolution"],
             duration=data["duration"],
             image=data["image"],
-            image_name=self.files["image"].name if data["image"] else "",
+            image_name=self._upload_name("image"),
             last_image=data["last_image"],
-            last_image_name=self.files["last_image"].name if data["last_image"] else "",
+            last_image_name=self._upload_name("last_image"),
             subject_image=data["subject_image"],
-            subject_image_name=self.files["subject_image"].name if data["subject_image"] else "",
+            subject_image_name=self._upload_name("subject_image"),
+            source=self.source_video,
         )
+
+    def _upload_name(self, slot: str) -> str:
+        """The uploaded file's name; a stored image keeps the one it has."""
+        return self.files[slot].name if isinstance(self.cleaned_data[slot], CleanImage) else ""
 
 
 class AccountForm(forms.Form):
@@ -277,7 +341,3 @@ class AccountForm(forms.Form):
             else:
                 data.pop("upstream_account", None)
         return data
-
-
-# The REST API. Its bodies come as JSON (typed values) or multipart/form-data (strings), so its
-# fields take either, but refuse a JSON value of the wrong type rather than guess.
