@@ -57,6 +57,8 @@ def gallery_density(*, user) -> str:
 
 def mark_favourites(*, user, videos: list[Video]) -> None:
     """Sets `is_favourite` (the user's own star) on each of `videos`: one query for a page."""
+    if not videos:
+        return
     starred = set(
         Favourite.objects.filter(user=user, video__in=[v.pk for v in videos]).values_list(
             "video_id", flat=True
@@ -221,9 +223,9 @@ def account_last_ok(*, account: ProviderAccount) -> datetime | None:
 def video_list(
     *, team: Team, before: int | None, limit: int, account: ProviderAccount | None = None
 ) -> GalleryPage:
-    """GET videos/: newest first, keyset-paged like the gallery."""
+    """GET videos/: newest first, keyset-paged like the gallery; what is in the Trash is not."""
     qs = (
-        Video.objects.filter(team=team)
+        Video.objects.filter(team=team, deleted_at=None)
         .select_related("attempt__account", "image", "last_image", "subject_image")
         .order_by("-id")
     )
