@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
+import av
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.tokens import default_token_generator
@@ -40,6 +41,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from PIL import Image
 
 from studio.api import links as records
 from studio.api import services as api_services
@@ -51,15 +53,39 @@ from studio.wsgi import application
 from tests.factories import PASSWORD, image_bytes, make_video
 from videos import services
 from videos.images import clean_image
-from videos.models import PromptImage, ProviderAccount, Video
+from videos.models import (
+    Collection,
+    CollectionItem,
+    Favourite,
+    GalleryPrefs,
+    PromptImage,
+    ProviderAccount,
+    Video,
+    VideoPart,
+)
 from videos.providers.catalog import DURATIONS, MODELS, RESOLUTIONS
+from videos.selectors_trash import trash_cursor
 
 EXPLORE = os.environ.get("STUDIO_FUZZ_EXAMPLES")
 PNG = image_bytes()  # one that the studio accepts
 CSRF = "fuzzcsrf" * 4  # a well-formed secret; the same value in the cookie and the header
 BOUNDARY = "fuzzboundary7MA4YWxkTrZu0gW"
 CATCH_ALL = "studio.api.api.not_found"  # the JSON 404 for any other path under /v1/
-STORED = (Video, ProviderAccount, ApiToken, Invite, PromptImage, Membership, Team, WebhookDelivery)
+STORED = (
+    Video,
+    ProviderAccount,
+    ApiToken,
+    Invite,
+    PromptImage,
+    Membership,
+    Team,
+    WebhookDelivery,
+    Favourite,
+    Collection,
+    CollectionItem,
+    GalleryPrefs,
+    VideoPart,
+)
 
 
 # What arrives: text of all of Unicode, and the shapes that broke parsers before.
@@ -256,9 +282,80 @@ TARGETS: dict[str, Target] = {
         files=("image", "last_image", "subject_image"),
         shows=("gallery",),
     ),
+    "gallery_density": Target(
+        ("POST",), "form", "alice", lambda w: {"density": "compact", "next": "/?q=kite"}
+    ),
+    "videos_poll": Target(("GET",), "query", "alice", lambda w: {"cards": f"{w.queued}-"}),
     "video_card": Target(("GET",), "none", "alice", path=lambda w: {"video_id": w.done_video}),
+    "video_detail": Target(("GET",), "none", "alice", path=lambda w: {"video_id": w.done_video}),
+    "video_reuse": Target(("GET",), "none", "alice", path=lambda w: {"video_id": w.done_video}),
+    "video_retry": Target(
+        ("POST",), "form", "alice", path=lambda w: {"video_id": w.failed}, shows=("gallery",)
+    ),
+    "video_continue": Target(("POST",), "form", "alice", path=lambda w: {"video_id": w.clip}),
+    "video_favourite": Target(
+        ("POST",),
+        "form",
+        "alice",
+        lambda w: {"next": "/"},
+        lambda w: {"video_id": w.done_video},
+        shows=("gallery",),
+    ),
+    "video_collections": Target(
+        ("POST",),
+        "form",
+        "alice",
+        lambda w: {"collection": str(w.collection), "action": "add", "next": ""},
+        lambda w: {"video_id": w.done_video},
+        shows=("collections",),
+    ),
     "video_cancel": Target(("POST",), "form", "alice", path=lambda w: {"video_id": w.queued}),
-    "video_delete": Target(("POST",), "form", "alice", path=lambda w: {"video_id": w.done_video}),
+    "video_delete": Target(
+        ("POST",), "form", "alice", path=lambda w: {"video_id": w.done_video}, shows=("trash",)
+    ),
+    "video_restore": Target(
+        ("POST",),
+        "form",
+        "alice",
+        lambda w: {"back": "trash"},
+        lambda w: {"video_id": w.trashed},
+        shows=("gallery", "trash"),
+    ),
+    "trash": Target(("GET",), "query", "alice"),
+    "trash_delete": Target(
+        ("POST",), "form", "alice", path=lambda w: {"video_id": w.trashed}, shows=("trash",)
+    ),
+    "trash_empty": Target(("POST",), "form", "alice", shows=("trash",)),
+    "videos_bulk": Target(
+        ("POST",),
+        "form",
+        "alice",
+        lambda w: {
+            "action": "add",
+            "ids": str(w.done_video),
+            "order": str(w.done_video),
+            "collection": str(w.collection),
+        },
+        shows=("gallery", "collections"),
+    ),
+    "collections": Target(
+        ("POST", "GET"), "form", "alice", lambda w: {"name": "Spring"}, shows=("collections",)
+    ),
+    "collection_rename": Target(
+        ("POST",),
+        "form",
+        "alice",
+        lambda w: {"name": "Autumn"},
+        lambda w: {"collection_id": w.collection},
+        shows=("collections",),
+    ),
+    "collection_delete": Target(
+        ("POST",),
+        "form",
+        "alice",
+        path=lambda w: {"collection_id": w.collection},
+        shows=("collections",),
+    ),
     "video_mp4": Target(
         ("GET",),
         "query",
@@ -368,6 +465,11 @@ HINTS = {
         "http://name.invalid/",
     ],
     "number": ["1", "2", "10", "11", "0", "-1", "1000", "100001"],
+    "action": ["add", "remove", "delete", "zip", "join", "ADD"],
+    "density": ["compact", "comfortable", "cozy"],
+    "back": ["gallery", "trash", "accounts"],
+    "status": ["completed", "failed", "running", "queued", "nope"],
+    "sort": ["newest", "oldest", "random"],
 }
 URL_FIELDS = {"base_url", "baseUrl", "replyUrl", "default_reply_url", "next"}
 NUMBER_FIELDS = {"max_jobs", "maxJobs", "rpm", "limit", "user_queue_limit", "team_queue_limit"}
@@ -386,6 +488,15 @@ def hints_for(name: str, world: SimpleNamespace) -> list:
         return [str(world.local_account), str(world.other_account), "Local renderer"]
     if name == "team":
         return [str(world.acme), str(world.other_team)]
+    if name == "collection":
+        return [str(world.collection), str(world.other_collection)]
+    if name in ("ids", "order"):
+        videos = (world.done_video, world.queued, world.trashed, world.failed, world.other_video)
+        return [str(v) for v in videos] + [",".join(str(v) for v in videos)]
+    if name == "cards":
+        return [f"{world.queued}-", f"{world.queued}-abc,{world.other_video}-", "1-zz"]
+    if name == "before":
+        return [str(world.done_video), world.trash_cursor, "0-0"]
     return HINTS.get(name, [])
 
 
@@ -551,6 +662,19 @@ def world(cast, settings, conf, offline):
     return _populate(cast)
 
 
+def _clip_bytes(width: int, height: int) -> bytes:
+    """A real two-frame H.264 MP4, so that Continue can decode a last frame."""
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=2)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for shade in (40, 200):
+            image = Image.new("RGB", (width, height), (shade, 120, 60))
+            container.mux(stream.encode(av.VideoFrame.from_image(image)))
+        container.mux(stream.encode())
+    return out.getvalue()
+
+
 def _populate(cast) -> SimpleNamespace:
     acme, other = cast.acme, cast.other
     for user in (cast.alice, cast.bob, cast.charlie):
@@ -571,6 +695,23 @@ def _populate(cast) -> SimpleNamespace:
         acme, cast.alice, status=Video.Status.SUBMITTING, account=minimax, callback_token="cb1"
     )
     other_video = make_video(other, cast.charlie)
+    failed = make_video(acme, cast.alice, status=Video.Status.FAILED, error="upstream said no")
+    clip = make_video(acme, cast.alice, status=Video.Status.COMPLETED, width=320, height=320)
+    clip.file.save("clip.mp4", ContentFile(_clip_bytes(320, 320)))
+    trashed = make_video(acme, cast.alice, status=Video.Status.COMPLETED)
+    trashed.file.save("t.mp4", ContentFile(b"\x00" * 1024))
+    services.video_trash(video=trashed, by=Membership.objects.get(team=acme, user=cast.alice))
+    collection = services.collection_create(
+        membership=Membership.objects.get(team=acme, user=cast.alice), name="Kites"
+    )
+    services.collection_add(
+        collection=collection,
+        membership=Membership.objects.get(team=acme, user=cast.alice),
+        videos=[done],
+    )
+    other_collection = services.collection_create(
+        membership=Membership.objects.get(team=other, user=cast.charlie), name="Theirs"
+    )
     invite, invite_token = team_services.invite_create(
         team=acme, by=cast.alice, label="Dana", role="member"
     )
@@ -607,6 +748,13 @@ def _populate(cast) -> SimpleNamespace:
         file_id=records.file_id(image),
         other_file_id=records.file_id(other_image),
         done_video=done.pk,
+        failed=failed.pk,
+        clip=clip.pk,
+        trashed=trashed.pk,
+        trash_cursor=trash_cursor(Video.objects.get(pk=trashed.pk)),
+        other_video=other_video.pk,
+        collection=collection.pk,
+        other_collection=other_collection.pk,
         queued=queued.pk,
         api_done=records.video_id(done),
         api_queued=records.video_id(queued),

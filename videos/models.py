@@ -294,6 +294,9 @@ class Video(models.Model):
             models.Index(fields=["team", "author", "-id"], name="video_team_author_newest"),
             # The Trash page, and the purge of what has been there longer than TRASH_DAYS.
             models.Index(fields=["team", "deleted_at"], name="video_team_deleted"),
+            # The gallery's "model=" filter, and the models a team has used (videos.search:
+            # one index probe per model, not a read of the team's history).
+            models.Index(fields=["team", "model", "-id"], name="video_team_model"),
         ]
 
     def __str__(self) -> str:

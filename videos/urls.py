@@ -17,11 +17,18 @@ urlpatterns = [
     path("videos/<id:video_id>/retry", detail.video_retry, name="video_retry"),
     path("videos/<id:video_id>/continue", detail.video_continue, name="video_continue"),
     path("videos/<id:video_id>/favourite", collections.favourite_toggle, name="video_favourite"),
+    path(
+        "videos/<id:video_id>/collections",
+        collections.video_collections,
+        name="video_collections",
+    ),
     # Ownership and the Trash.
     path("videos/<id:video_id>/cancel", trash.video_cancel, name="video_cancel"),
     path("videos/<id:video_id>/delete", trash.video_delete, name="video_delete"),
     path("videos/<id:video_id>/restore", trash.video_restore, name="video_restore"),
     path("trash/", trash.trash, name="trash"),
+    path("trash/<id:video_id>/delete", trash.trash_delete, name="trash_delete"),
+    path("trash/empty", trash.trash_empty, name="trash_empty"),
     # Several videos at once: delete, add to or remove from a collection, zip, join.
     path("videos/bulk", bulk.bulk, name="videos_bulk"),
     # Collections.

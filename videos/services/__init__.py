@@ -20,6 +20,17 @@ from videos.services.accounts import (
     account_update,
 )
 from videos.services.bootstrap import Bootstrap, studio_bootstrap
+from videos.services.bulk import video_join, videos_trash, videos_zip
+from videos.services.collections import (
+    collection_add,
+    collection_create,
+    collection_delete,
+    collection_remove,
+    collection_rename,
+    favourite_set,
+    favourite_toggle,
+    gallery_density_set,
+)
 from videos.services.dispatch import (
     DISPATCH_FLAG,
     DISPATCH_FLAG_SECONDS,
@@ -29,11 +40,17 @@ from videos.services.dispatch import (
 )
 from videos.services.errors import AccountUnavailable, QueueFull, Refused
 from videos.services.images import image_delete, image_store
+from videos.services.reuse import video_last_frame, video_retry
 from videos.services.submit import FROM_API, Submission, check_prompt, video_submit
-from videos.services.trash import trash_purge, video_restore, video_trash
+from videos.services.trash import (
+    trash_delete,
+    trash_empty,
+    trash_purge,
+    video_restore,
+    video_trash,
+)
 from videos.services.videos import (
     video_cancel,
-    video_delete,
     video_untrack,
     video_upstream_callback,
 )
@@ -57,18 +74,32 @@ __all__ = [
     "account_test",
     "account_update",
     "check_prompt",
+    "collection_add",
+    "collection_create",
+    "collection_delete",
+    "collection_remove",
+    "collection_rename",
     "dispatch_request",
     "dispatch_started",
+    "favourite_set",
+    "favourite_toggle",
+    "gallery_density_set",
     "image_delete",
     "image_store",
     "schedules_ensure",
     "studio_bootstrap",
+    "trash_delete",
+    "trash_empty",
     "trash_purge",
     "video_cancel",
-    "video_delete",
+    "video_join",
+    "video_last_frame",
     "video_restore",
+    "video_retry",
     "video_submit",
     "video_trash",
     "video_untrack",
     "video_upstream_callback",
+    "videos_trash",
+    "videos_zip",
 ]
