@@ -274,8 +274,8 @@ def test_htmx_submits_and_polls_under_the_policy(cast, live_server, browser):  #
     card = page.locator("#gallery-grid .card").first
     card.wait_for()
     assert "status-queued" in card.get_attribute("class")
-    # The queued card polls itself every 2 s: wait for one poll to come back.
-    with page.expect_response(lambda r: r.url.endswith("/card")):
+    # The page's one poll asks about the new card at once: wait for it to come back.
+    with page.expect_response(lambda r: "/videos/poll?" in r.url):
         pass
     assert page.evaluate("document.querySelectorAll('head style').length") == 0
     alice.assert_clean("htmx submit and poll")
