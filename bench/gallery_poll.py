@@ -28,12 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scratch import scratch_database, scratch_environment  # noqa: E402
+from bench.scratch import migrated_team, scratch_database, scratch_environment  # noqa: E402
 
 SQLITE = scratch_environment("bench-gallery-poll", hosts="testserver,localhost,127.0.0.1")
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop in this thread; plain ORM
 
-import django  # noqa: E402
 
 HISTORY = 10_000
 CARDS = 24
@@ -43,18 +42,9 @@ CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chro
 
 
 def _setup():
-    scratch_database(SQLITE, create=True)
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    from tests.factories import make_team, make_user
+    alice, team = migrated_team(SQLITE)
     from videos.models import ProviderAccount
 
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
-    alice = make_user("alice")
-    team = make_team("Bench", admin=alice)
     ProviderAccount.objects.filter(team=team).update(max_jobs=10)
     for name in ("Studio key", "Agency key"):
         ProviderAccount.objects.create(team=team, name=name, kind="minimax", max_jobs=10)

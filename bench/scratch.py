@@ -38,3 +38,21 @@ def scratch_database(sqlite: Path, *, create: bool) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def migrated_team(sqlite: Path):
+    """A fresh scratch database, migrated, with a team "Bench" administered by alice: the
+    start of every bench that measures pages. Returns (alice, team)."""
+    scratch_database(sqlite, create=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment
+
+    from tests.factories import make_team, make_user
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    alice = make_user("alice")
+    return alice, make_team("Bench", admin=alice)

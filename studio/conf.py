@@ -18,6 +18,8 @@ MAX_IMAGE_BYTES: int = 20 * 1024 * 1024
 GALLERY_PAGE_SIZE: int = env_int("GALLERY_PAGE_SIZE", 24)
 # Days a deleted video stays in the team's Trash, restorable, before it is purged with its files.
 TRASH_DAYS: int = env_int("TRASH_DAYS", 30)
+# The unit of the prices set on accounts, as the usage page and cost quotas show them.
+COST_CURRENCY: str = env_str("COST_CURRENCY", "USD")
 INVITE_DAYS: int = env_int("INVITE_DAYS", 7)
 
 # The reverse proxies in front of the studio. Only a request that reaches the studio from one of

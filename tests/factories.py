@@ -4,6 +4,7 @@ import io
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from studio.teams.models import Membership, Team
@@ -45,6 +46,8 @@ def make_video(team: Team, author, **fields) -> Video:
     tried = {name: fields.pop(name) for name in list(fields) if name in ATTEMPT_FIELDS}
     video = Video.objects.create(team=team, author=author, **fields)
     if tried:
+        if tried.get("started_at") and "started_on" not in tried:
+            tried["started_on"] = timezone.localdate(tried["started_at"])  # as the workers do
         video.attempt = Attempt.objects.create(video=video, **tried)
         video.save(update_fields=["attempt"])
     return video

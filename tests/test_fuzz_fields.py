@@ -58,6 +58,7 @@ from videos.models import (
     CollectionItem,
     Favourite,
     GalleryPrefs,
+    MemberQuota,
     PromptImage,
     ProviderAccount,
     Video,
@@ -85,6 +86,7 @@ STORED = (
     CollectionItem,
     GalleryPrefs,
     VideoPart,
+    MemberQuota,
 )
 
 
@@ -167,6 +169,8 @@ def _account_form(w) -> dict:
         "region": "global",
         "base_url": "",
         "default_model": "",
+        "price_per_video": "0.25",
+        "price_per_second": "",
     }
 
 
@@ -367,6 +371,9 @@ TARGETS: dict[str, Target] = {
     "image_file": Target(("GET",), "none", "alice", path=lambda w: {"image_id": w.image}),
     "team": Target(("GET",), "none", "alice"),
     "team_switch": Target(("POST",), "form", "alice", lambda w: {"team": str(w.acme)}),
+    "team_rename": Target(
+        ("POST",), "form", "alice", lambda w: {"name": "Night shift"}, shows=("team",)
+    ),
     "invite_create": Target(
         ("POST",), "form", "alice", lambda w: {"label": "Dana", "role": "member"}, shows=("team",)
     ),
@@ -375,6 +382,20 @@ TARGETS: dict[str, Target] = {
         ("POST",), "form", "alice", lambda w: {"role": "admin"}, lambda w: {"membership_id": w.bob}
     ),
     "member_remove": Target(("POST",), "form", "alice", path=lambda w: {"membership_id": w.bob}),
+    "usage": Target(
+        ("GET",),
+        "query",
+        "alice",
+        lambda w: {"period": "week", "from": "2026-10-01", "to": "2026-11-30", "member": ""},
+    ),
+    "usage_quota": Target(
+        ("POST",),
+        "form",
+        "alice",
+        lambda w: {"videos_per_day": "3", "videos_per_month": "", "cost_per_month": "9.50"},
+        lambda w: {"membership_id": w.bob},
+        shows=("usage",),
+    ),
     "accounts": Target(("GET",), "none", "alice"),
     "account_new": Target(("POST", "GET"), "form", "alice", _account_form, shows=("accounts",)),
     "account_edit": Target(
@@ -469,10 +490,14 @@ HINTS = {
     "density": ["compact", "comfortable", "cozy"],
     "back": ["gallery", "trash", "accounts"],
     "status": ["completed", "failed", "running", "queued", "nope"],
+    "period": ["day", "week", "month", "year"],
+    "format": ["csv", "json"],
     "sort": ["newest", "oldest", "random"],
 }
 URL_FIELDS = {"base_url", "baseUrl", "replyUrl", "default_reply_url", "next"}
 NUMBER_FIELDS = {"max_jobs", "maxJobs", "rpm", "limit", "user_queue_limit", "team_queue_limit"}
+NUMBER_FIELDS |= {"price_per_video", "price_per_second", "videos_per_day", "videos_per_month"}
+NUMBER_FIELDS |= {"cost_per_month"}
 
 
 def hints_for(name: str, world: SimpleNamespace) -> list:

@@ -24,6 +24,7 @@ from django.core.management import call_command
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from studio.api.models import ApiToken
 from studio.teams.models import Invite, Team
@@ -547,6 +548,8 @@ def test_migrating_moves_each_claimed_videos_tracking_into_its_attempt(made):
 
     running = Video.objects.get(pk=ids["running"]).attempt
     assert (running.outcome, running.finished_at, running.started_at) == ("", None, at(-10))
+    # Usage groups by the day an attempt started: 0014 gives the attempts made before it theirs.
+    assert running.started_on == timezone.localdate(at(-10))
     failed = Video.objects.get(pk=ids["failed"]).attempt
     assert (failed.outcome, failed.finished_at) == ("failed", at(-50))
     assert failed.error == before[ids["failed"]]["error"]

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 
 from studio import conf
@@ -299,6 +301,24 @@ class AccountForm(forms.Form):
         widget=forms.URLInput(attrs={"placeholder": "Provider default"}),
         help_text="Leave blank for the provider's own host. Set it to use the bundled emulator.",
     )
+    price_per_video = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=4,
+        label="Price per video",
+        help_text="What one video costs on this plan; for the usage page and cost quotas.",
+        widget=forms.NumberInput(attrs={"step": "any", "placeholder": "0"}),
+    )
+    price_per_second = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=4,
+        label="Price per second",
+        help_text="Added for each second of video delivered. Leave blank for none.",
+        widget=forms.NumberInput(attrs={"step": "any", "placeholder": "0"}),
+    )
     default_model = forms.ChoiceField(
         choices=[("", "Provider default")] + [(m, m) for m in MODELS],
         required=False,
@@ -325,11 +345,15 @@ class AccountForm(forms.Form):
         else:
             del self.fields["upstream_account"]
         if account.kind == ProviderAccount.Kind.LOCAL:
-            for name in ("secret", "rpm", "region", "base_url", "default_model"):
+            names = ("secret", "rpm", "region", "base_url", "default_model")
+            for name in (*names, "price_per_video", "price_per_second"):  # it costs nothing
                 del self.fields[name]
 
     def clean(self):
         data = super().clean()
+        for price in ("price_per_video", "price_per_second"):
+            if price in self.fields and data.get(price) is None and price not in self.errors:
+                data[price] = Decimal(0)  # blank: no price
         if self.account is None:
             if data.get("kind") == ProviderAccount.Kind.USEAPI:
                 if not data.get("upstream_account", "").strip():

@@ -1,7 +1,18 @@
 from django.urls import path
 
 import studio.lib.converters  # noqa: F401  (registers <id:>)
-from videos.views import accounts, bulk, callbacks, collections, detail, files, gallery, live, trash
+from videos.views import (
+    accounts,
+    bulk,
+    callbacks,
+    collections,
+    detail,
+    files,
+    gallery,
+    live,
+    trash,
+    usage,
+)
 
 urlpatterns = [
     # The gallery (search and filters in the query string) and the composer.
@@ -49,6 +60,9 @@ urlpatterns = [
         "videos/<id:video_id>/poster.jpg", files.video_file, {"kind": "poster"}, name="video_poster"
     ),
     path("images/<id:image_id>", files.image_file, name="image_file"),
+    # Usage per member and account (admins see everyone's), and members' quotas.
+    path("team/usage/", usage.usage, name="usage"),
+    path("team/usage/quota/<id:membership_id>", usage.quota_set, name="usage_quota"),
     # Provider accounts (team admins).
     path("team/accounts/", accounts.accounts, name="accounts"),
     path("team/accounts/new", accounts.account_new, name="account_new"),

@@ -100,6 +100,12 @@ def _queue_full(request: HttpRequest, exc: services.QueueFull) -> JsonResponse:
     return answer
 
 
+def _quota_exceeded(request: HttpRequest, exc: services.QuotaExceeded) -> JsonResponse:
+    answer = error(429, str(exc))
+    answer["Retry-After"] = str(exc.retry_after)
+    return answer
+
+
 def _account_unavailable(request: HttpRequest, exc: services.AccountUnavailable) -> JsonResponse:
     return error(exc.status, str(exc))
 
@@ -148,6 +154,7 @@ def install(api: NinjaAPI) -> None:
         (HttpError, _http_error),
         (RateLimited, _rate_limited),
         (services.QueueFull, _queue_full),
+        (services.QuotaExceeded, _quota_exceeded),
         (services.Refused, _refused),
         (services.AccountUnavailable, _account_unavailable),
         (ImageBusy, _image_busy),

@@ -61,6 +61,7 @@ def test_a_lost_create_answer_is_reconciled_from_the_push_not_sent_twice(reachab
     (video,) = drive(video, timeout=30)
     assert video.status == S.COMPLETED, video.error
     assert creates_for(emu, "Answer lost") == 1
+    assert video.attempt.started_on == timezone.localdate(video.attempt.started_at)
 
 
 def test_a_create_that_never_reached_minimax_is_sent_again(reachable, emu):

@@ -8,6 +8,7 @@ workers.
 import time
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import make_video
 from videos import scheduler, services
@@ -86,6 +87,7 @@ def test_a_text_video_goes_through_the_upstream_into_the_gallery(emu, acme, cast
     assert video.file and video.poster and video.width and video.height and video.duration
     assert video.file.open("rb").read(12)[4:8] == b"ftyp"
     assert video.upstream_id and video.attempt.upstream_finished_at
+    assert video.attempt.started_on == timezone.localdate(video.attempt.started_at)
     assert creates_for(emu, video.prompt) == 1
 
 

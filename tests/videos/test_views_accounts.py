@@ -307,3 +307,24 @@ def test_an_htmx_connection_test_passes_the_csrf_check_with_the_pages_header(cas
     assert client.post(url, HTTP_HX_REQUEST="true").status_code == 403
     response = client.post(url, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200 and b"Connection failed." in response.content
+
+
+# Prices, for usage and cost quotas
+
+
+def test_an_account_keeps_its_prices_and_blank_means_none(cast):
+    client = client_for(cast.alice)
+    form = _form(price_per_video="0.25", price_per_second="")
+    assert client.post(reverse("account_new"), form).status_code == 302
+    account = ProviderAccount.objects.get(name="Studio key")
+    assert (str(account.price_per_video), str(account.price_per_second)) == ("0.2500", "0.0000")
+    edit = reverse("account_edit", args=[account.pk])
+    assert 'value="0.2500"' in client.get(edit).text
+    response = client.post(edit, {**_form(price_per_second="-1"), "secret": ""})
+    assert response.status_code == 400 and "greater than or equal to 0" in response.text
+
+
+def test_the_local_renderer_has_no_prices_to_set(cast):
+    local = ProviderAccount.objects.get(team=cast.acme, kind="local")
+    page = client_for(cast.alice).get(reverse("account_edit", args=[local.pk])).text
+    assert "price_per_video" not in page

@@ -1,6 +1,7 @@
 """The worker path through real `manage.py qcluster` processes on the test database."""
 
 import pytest
+from django.utils import timezone
 from django_q.models import OrmQ
 
 from tests.conftest import wait_for
@@ -30,6 +31,8 @@ def test_a_worker_renders_submitted_videos_to_completion(cast, worker_factory, m
     for video in Video.objects.all():
         assert video.attempts.count() == 1
         assert (media_root / video.file.name).stat().st_size == video.file_bytes
+        started = video.attempt.started_at
+        assert video.attempt.started_on == timezone.localdate(started), "usage's day"
 
 
 def test_a_queued_video_survives_a_worker_restart(cast, worker_factory):

@@ -120,6 +120,9 @@ def video_claim(*, account: ProviderAccount, video_id: int, now) -> int | None:
         created_at=now,
         heartbeat_at=now,
         callback_token=secrets.token_urlsafe(24) if account.is_remote else "",
+        # Usage costs the attempt at today's prices; the local renderer costs nothing.
+        price_per_video=account.price_per_video if account.is_remote else 0,
+        price_per_second=account.price_per_second if account.is_remote else 0,
     )
     Video.objects.filter(pk=video_id).update(attempt=attempt)
     if account.is_remote:

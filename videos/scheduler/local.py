@@ -44,7 +44,7 @@ def video_run(*, video_id: int, attempt: int) -> None:
     now = timezone.now()
     started = Change(
         {"status": Status.PROCESSING, "message": "Starting"},
-        {"heartbeat_at": now, "started_at": now},
+        {"heartbeat_at": now, "started_at": now, "started_on": timezone.localdate(now)},
     )
     if not write(video_id, attempt, started, Status.SUBMITTING):
         return

@@ -118,6 +118,7 @@ def _started(video_id: int, attempt: int, upstream_id: str, account: ProviderAcc
             {
                 "upstream_id": upstream_id,
                 "started_at": now,
+                "started_on": timezone.localdate(now),
                 "heartbeat_at": now,
                 "next_poll_at": now + timedelta(seconds=conf.POLL_SECONDS),
             },
@@ -235,6 +236,7 @@ def video_callback(*, token: str, payload: dict) -> dict | None:
                 {
                     "upstream_id": task_id,
                     "started_at": now,
+                    "started_on": timezone.localdate(now),
                     "next_poll_at": now,
                     "heartbeat_at": now,
                 },

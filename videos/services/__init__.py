@@ -38,8 +38,9 @@ from videos.services.dispatch import (
     dispatch_started,
     schedules_ensure,
 )
-from videos.services.errors import AccountUnavailable, QueueFull, Refused
+from videos.services.errors import AccountUnavailable, QueueFull, QuotaExceeded, Refused
 from videos.services.images import image_delete, image_store
+from videos.services.quotas import quota_check, quota_set
 from videos.services.reuse import video_last_frame, video_retry
 from videos.services.submit import FROM_API, Submission, check_prompt, video_submit
 from videos.services.trash import (
@@ -63,6 +64,7 @@ __all__ = [
     "Bootstrap",
     "ConnectionTest",
     "QueueFull",
+    "QuotaExceeded",
     "Refused",
     "ServiceError",
     "Submission",
@@ -86,6 +88,8 @@ __all__ = [
     "gallery_density_set",
     "image_delete",
     "image_store",
+    "quota_check",
+    "quota_set",
     "schedules_ensure",
     "studio_bootstrap",
     "trash_delete",

@@ -36,6 +36,7 @@ SECRET_FIELD = {ProviderAccount.Kind.MINIMAX: "api_key", ProviderAccount.Kind.US
 
 def _account_fields(kind: str, fields: dict) -> dict:
     allowed = {"name", "max_jobs", "rpm", "enabled", "region", "base_url", "default_model"}
+    allowed |= {"price_per_video", "price_per_second"}
     if kind == ProviderAccount.Kind.USEAPI:
         allowed.add("upstream_account")
     unknown = set(fields) - allowed

@@ -25,3 +25,12 @@ class AccountUnavailable(ServiceError):
     def __init__(self, message: str, *, status: int):
         super().__init__(message, field="account")
         self.status = status
+
+
+class QuotaExceeded(ServiceError):
+    """The member's quota is used up (HTTP 429 in the API); `retry_after` is the seconds until
+    the quota that refused resets (midnight, or the first of the month)."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

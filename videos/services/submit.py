@@ -18,6 +18,7 @@ from videos.providers.catalog import check_choices
 from videos.services.dispatch import dispatch_request
 from videos.services.errors import AccountUnavailable, QueueFull, Refused
 from videos.services.images import image_store
+from videos.services.quotas import quota_check
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def _submit_queued(team: Team, user: AbstractBaseUser, s: Submission, fields: di
     stored: list[PromptImage] = []
     try:
         with transaction.atomic():
+            quota_check(team=team, user=user)
             if s.queue_limited:
                 _check_queue_limits(team, user)
             _lock_images(
@@ -313,6 +315,7 @@ def _submit_strict(
     team, wanted, max_jobs = fields["team"], fields["requested_account"], fields["max_jobs"]
     now = timezone.now()
     with transaction.atomic():
+        quota_check(team=team, user=fields["author"])
         candidates = ProviderAccount.objects.select_for_update(no_key=True).filter(
             team=team, enabled=True
         )

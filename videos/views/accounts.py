@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from studio import conf
 from studio.lib.errors import ServiceError
 from studio.lib.forms import add_service_error, form_status
 from studio.teams.access import require_admin
@@ -47,7 +48,7 @@ def account_new(request):
         else:
             messages.success(request, f"{account.name} was added. Test its connection below.")
             return _to_card(account)
-    context = {"form": form, "nav": "accounts"}
+    context = {"form": form, "nav": "accounts", "currency": conf.COST_CURRENCY}
     return render(request, "videos/account_form.html", context, status=form_status(form))
 
 
@@ -64,7 +65,7 @@ def account_edit(request, account_id: int):
         else:
             messages.success(request, f"{account.name} was saved.")
             return _to_card(account)
-    context = {"form": form, "account": account, "nav": "accounts"}
+    context = {"form": form, "account": account, "nav": "accounts", "currency": conf.COST_CURRENCY}
     return render(request, "videos/account_form.html", context, status=form_status(form))
 
 

@@ -12,7 +12,7 @@ from studio.lib.errors import ServiceError
 from studio.teams.access import require_membership
 from videos import access, selectors, selectors_detail, services
 from videos.forms import VideoForm
-from videos.views.gallery import gallery_with_composer
+from videos.views.gallery import composer_context, gallery_with_composer
 
 
 @require_GET
@@ -73,7 +73,8 @@ def video_continue(request, video_id: int):
 def _composer(request, form: VideoForm):
     """htmx swaps just the composer; otherwise the gallery's first page with it filled."""
     if request.htmx:
-        return render(request, "videos/gallery.html#form", {"form": form})
+        context = composer_context(require_membership(request), form)
+        return render(request, "videos/gallery.html#form", context)
     return gallery_with_composer(request, require_membership(request), form)
 
 

@@ -16,7 +16,7 @@ from studio import conf
 from studio.lib.errors import ServiceError
 from studio.lib.forms import add_service_error
 from studio.teams.access import current_membership, require_membership
-from videos import search, selectors, selectors_live, services
+from videos import search, selectors, selectors_live, selectors_usage, services
 from videos.forms import VideoForm
 from videos.forms_gallery import GalleryForm
 
@@ -66,14 +66,22 @@ def gallery_with_composer(request, membership, form: VideoForm, *, status: int =
     return render(request, "videos/gallery.html", context, status=status)
 
 
+def composer_context(membership, form: VideoForm) -> dict:
+    """The composer and, when the member has a quota, what is left of it."""
+    return {"form": form, "quota": selectors_usage.quota_state(membership=membership)}
+
+
 def _page_context(request, membership, context: dict, *, form: VideoForm | None = None) -> dict:
     """What the whole page adds to its grid: the composer, the toolbar's choices, the density."""
-    return context | {
-        "form": form or VideoForm(),
-        "nav": "gallery",
-        "density": selectors.gallery_density(user=request.user),
-        "choices": search.filter_choices(team=membership.team),
-    }
+    return (
+        context
+        | composer_context(membership, form or VideoForm())
+        | {
+            "nav": "gallery",
+            "density": selectors.gallery_density(user=request.user),
+            "choices": search.filter_choices(team=membership.team),
+        }
+    )
 
 
 # The query string's filters, in the order the toolbar shows them; `before` is the page's own.
@@ -182,9 +190,9 @@ def video_create(request):
             messages.success(request, "Queued. It will appear below as it renders.")
             return redirect("gallery")
         video = selectors.video_with_position(video=video)
-        context = {"video": video, "form": VideoForm()}
+        context = {"video": video, **composer_context(membership, VideoForm())}
         return render(request, "videos/gallery.html#created", context)
-    context = {"form": form}
+    context = composer_context(membership, form)
     if request.htmx:
         return reswap(
             retarget(render(request, "videos/gallery.html#form", context), "#new-video"),

@@ -1,129 +1,14 @@
+"""Images, videos, their attempts on accounts, and a joined video's parts."""
+
 import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
-from studio.lib.fields import EncryptedTextField
 from studio.teams.models import Team
-
-
-class ProviderAccount(models.Model):
-    class Kind(models.TextChoices):
-        LOCAL = "local", "Local renderer"
-        MINIMAX = "minimax", "MiniMax API"
-        USEAPI = "useapi", "useapi.net"
-
-    team = models.ForeignKey(Team, models.CASCADE, related_name="accounts")
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    # JSON with the provider's secrets (API key, token); encrypted at rest, never shown again.
-    credentials = EncryptedTextField(blank=True, default="")
-    max_jobs = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
-    )
-    enabled = models.BooleanField(default=True)
-    # Upstream settings that are not secret. base_url overrides the provider's default host,
-    # e.g. to point an account at the bundled emulator.
-    region = models.CharField(
-        max_length=10,
-        choices=[
-            ("global", "Global (api.minimax.io)"),
-            ("cn", "Mainland China (api.minimaxi.com)"),
-        ],
-        default="global",
-    )
-    base_url = models.URLField(blank=True, default="")
-    default_model = models.CharField(max_length=40, blank=True, default="")
-    # useapi.net: which of the hailuoai.video accounts registered there this row drives.
-    upstream_account = models.CharField(max_length=100, blank=True, default="")
-    # Creates allowed per rate window (MiniMax documents 5 per minute for video).
-    rpm = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)]
-    )
-    # Set when the upstream says "slow down", "out of balance" or "on hold": no new work until.
-    paused_until = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.CharField(max_length=200, blank=True, default="")
-    # Why it is paused, as useapi.net answers a create pinned to it: out of credits is a 412,
-    # on hold a 596; a rate-limit pause is short and a pinned create just waits it out.
-    pause_kind = models.CharField(
-        max_length=10,
-        blank=True,
-        default="",
-        choices=[("rate", "Rate limited"), ("credits", "Out of credits"), ("hold", "On hold")],
-    )
-    last_error = models.TextField(blank=True, default="")
-    last_error_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "name"], name="account_name_per_team"),
-            models.CheckConstraint(
-                condition=Q(max_jobs__gte=1, max_jobs__lte=10), name="max_jobs_1_to_10"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_remote(self) -> bool:
-        return self.kind != self.Kind.LOCAL
-
-    @property
-    def is_paused(self) -> bool:
-        return self.paused_until is not None and self.paused_until > timezone.now()
-
-
-class UpstreamCall(models.Model):
-    """One request to an account's upstream. Creates are counted against the account's rate
-    limit (the row is written under the account lock before the request goes out); all calls
-    feed the "requests in the last minute" figure on the accounts page. Pruned after an hour."""
-
-    class Kind(models.TextChoices):
-        CREATE = "create"
-        QUERY = "query"
-        DOWNLOAD = "download"
-        OTHER = "other"
-
-    account = models.ForeignKey(ProviderAccount, models.CASCADE, related_name="calls")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["account", "kind", "at"], name="call_account_kind_at")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} on {self.account_id} at {self.at:%H:%M:%S}"
-
-
-class SchedulerLease(models.Model):
-    """Who runs the scheduler loop right now. One row; the holder renews it every tick, and a
-    holder that died is replaced once its lease runs out."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    owner = models.CharField(max_length=64, blank=True, default="")
-    expires_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.name} held by {self.owner or 'nobody'} until {self.expires_at}"
-
-
-class DispatchFlag(models.Model):
-    """A dispatch task was requested and has not started yet (videos.services.dispatch).
-
-    One row per flag name. `pending` is set by a request and cleared by the dispatch task as it
-    starts; `requested_at` tells a flag whose task died before starting from a live one."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    pending = models.BooleanField(default=False)
-    requested_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.name}: {'pending' if self.pending else 'idle'} since {self.requested_at}"
+from videos.models.accounts import ProviderAccount
 
 
 def _upload_name(prefix: str, ext: str) -> str:
@@ -292,6 +177,8 @@ class Video(models.Model):
             models.Index(fields=["reply_state", "status"], name="video_reply_state"),
             # The gallery's "author=" filter pages a member's videos by id, newest first.
             models.Index(fields=["team", "author", "-id"], name="video_team_author_newest"),
+            # A member's quota counts what they made today and this month, on every submit.
+            models.Index(fields=["team", "author", "created_at"], name="video_team_author_made"),
             # The Trash page, and the purge of what has been there longer than TRASH_DAYS.
             models.Index(fields=["team", "deleted_at"], name="video_team_deleted"),
             # The gallery's "model=" filter, and the models a team has used (videos.search:
@@ -358,6 +245,10 @@ class Attempt(models.Model):
     created_at = models.DateTimeField(default=timezone.now)  # the claim
     # When the upstream accepted the create, or a worker took up the local render.
     started_at = models.DateTimeField(null=True, blank=True)
+    # started_at's date in the studio's time zone, written with it. Usage groups by this plain
+    # column: truncating a datetime in a time zone is a Python function per row on SQLite
+    # (761 ms for a year at 100,000 videos; bench/usage.py).
+    started_on = models.DateField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Remote providers: when to poll next, and how often polling and downloading failed.
@@ -375,6 +266,10 @@ class Attempt(models.Model):
         max_length=10, blank=True, default=Outcome.RUNNING, choices=Outcome.choices
     )
     error = models.TextField(blank=True, default="")
+    # The account's prices when it was claimed: usage (videos.selectors_usage) costs an attempt
+    # at these, so a price changed later does not rewrite what was spent.
+    price_per_video = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    price_per_second = models.DecimalField(max_digits=10, decimal_places=4, default=0)
 
     class Meta:
         indexes = [
@@ -383,6 +278,10 @@ class Attempt(models.Model):
             # Busy slots: an account's current attempts whose upstream has not finished.
             models.Index(fields=["account", "upstream_finished_at"], name="attempt_account_busy"),
             models.Index(fields=["video", "-id"], name="attempt_video_newest"),
+            # Usage and quotas: the attempts that reached an upstream in a range of days (a
+            # month is a few thousand rows at 100,000 videos; the team is checked on each
+            # one's video).
+            models.Index(fields=["started_on"], name="attempt_started_on"),
         ]
 
     def __str__(self) -> str:
@@ -418,75 +317,3 @@ class VideoPart(models.Model):
 
     def __str__(self) -> str:
         return f"Part {self.position} of video {self.video_id}"
-
-
-class Favourite(models.Model):
-    """A member's star on a video: personal, never shown to teammates."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
-    video = models.ForeignKey(Video, models.CASCADE, related_name="favourites")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "video"], name="favourite_once"),
-        ]
-        # The gallery's fav=1 filter reads a user's stars newest video first.
-        indexes = [models.Index(fields=["user", "-video"], name="favourite_user_video")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} ★ {self.video_id}"
-
-
-class Collection(models.Model):
-    """A named set of the team's videos; shown as a filtered gallery (?collection=<id>)."""
-
-    team = models.ForeignKey(Team, models.CASCADE, related_name="collections")
-    name = models.CharField(max_length=80)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    videos = models.ManyToManyField(Video, through="CollectionItem", related_name="collections")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "name"], name="collection_name_per_team"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class CollectionItem(models.Model):
-    collection = models.ForeignKey(Collection, models.CASCADE, related_name="items")
-    video = models.ForeignKey(Video, models.CASCADE, related_name="+")
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
-    )
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["collection", "video"], name="collection_item_once"),
-        ]
-        indexes = [models.Index(fields=["collection", "-video"], name="collection_item_video")]
-
-    def __str__(self) -> str:
-        return f"{self.video_id} in {self.collection_id}"
-
-
-class GalleryPrefs(models.Model):
-    """How a member likes the gallery laid out, remembered across devices."""
-
-    class Density(models.TextChoices):
-        COMFORTABLE = "comfortable", "Comfortable"
-        COMPACT = "compact", "Compact"
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, models.CASCADE, primary_key=True, related_name="gallery_prefs"
-    )
-    density = models.CharField(max_length=12, choices=Density.choices, default=Density.COMFORTABLE)
-
-    def __str__(self) -> str:
-        return f"{self.user_id}: {self.density}"
