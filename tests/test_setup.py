@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 import requests
 from cryptography.fernet import Fernet
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from studio.teams.models import Team
 from tests.conftest import ROOT, test_database_url, wait_for
+
+User = get_user_model()
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -109,10 +113,19 @@ def test_a_bad_studio_knob_stops_every_command_naming_it():
     assert "POLL_SECONDS must be a number, not 'soon'" in result.stderr
 
 
-def test_bootstrap_prints_the_generated_password_once(db, capsys):
-    call_command("bootstrap")
+def test_bootstrap_prints_the_generated_password_once_in_a_frame(db, capsys):
+    call_command("bootstrap", url="http://127.0.0.1:9000/")
     first = capsys.readouterr().out
-    assert "username: admin" in first and "password: " in first
+    lines = first.strip().splitlines()
+    assert lines[0] == lines[-1] and set(lines[0]) == {"+", "-"}, "framed"
+    assert all(line.startswith("|") and line.endswith("|") for line in lines[1:-1])
+    assert len({len(line) for line in lines}) == 1, "a square frame"
+    assert "The studio is ready: http://127.0.0.1:9000/" in first
+    username, password = (lines[n].strip("| ").split() for n in (3, 4))
+    assert username == ["username", "admin"] and password[0] == "password"
+    assert "manage.py changepassword admin" in first and "'My team'" in first
+    assert User.objects.get(username="admin").check_password(password[1])
+    assert Team.objects.get().name == "My team"
     call_command("bootstrap")
     assert capsys.readouterr().out == ""
 

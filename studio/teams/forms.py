@@ -18,6 +18,14 @@ class InviteForm(forms.Form):
     )
 
 
+class TeamNameForm(forms.Form):
+    """The team page's rename; services.team_rename judges the name."""
+
+    name = forms.CharField(
+        label="Team name", required=False, widget=forms.TextInput(attrs={"maxlength": 100})
+    )
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(
         choices=Membership.Role.choices,

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from studio import conf
@@ -15,6 +15,7 @@ from studio.teams import hooks, selectors
 from studio.teams.models import Invite, Membership, Team
 
 User = get_user_model()
+TEAM_NAME_MAX = Team._meta.get_field("name").max_length
 
 
 def team_create(*, name: str, admin: AbstractBaseUser) -> Team:
@@ -23,6 +24,25 @@ def team_create(*, name: str, admin: AbstractBaseUser) -> Team:
         Membership.objects.create(user=admin, team=team, role=Membership.Role.ADMIN)
         hooks.run(hooks.team_created, team)
     return team
+
+
+def team_rename(*, team: Team, name: str) -> None:
+    """An admin renames the team (access.require_admin checks who). Names are unique on the
+    server; the refusal does not say which team holds one, only that it is taken."""
+    name = " ".join(name.split())
+    if not name:
+        raise ServiceError("Give the team a name.", field="name")
+    if len(name) > TEAM_NAME_MAX:
+        raise ServiceError(f"Keep the name under {TEAM_NAME_MAX + 1} characters.", field="name")
+    taken = ServiceError("That name is taken on this studio; choose another.", field="name")
+    if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            Team.objects.filter(pk=team.pk).update(name=name)
+    except IntegrityError:  # the same name taken a moment ago
+        raise taken from None
+    team.name = name
 
 
 def _lock_team(team_id: int) -> Team:

@@ -6,6 +6,7 @@ from studio.teams import views
 urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/switch", views.team_switch, name="team_switch"),
+    path("team/name", views.team_rename, name="team_rename"),
     path("team/invites", views.invite_create, name="invite_create"),
     path("team/invites/<id:invite_id>/revoke", views.invite_revoke, name="invite_revoke"),
     path("team/members/<id:membership_id>/role", views.member_role, name="member_role"),

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studio.lib.errors import ServiceError
-from studio.lib.forms import form_status
+from studio.lib.forms import add_service_error, form_status
 from studio.teams import access, hooks, selectors, services
 from studio.teams.forms import (
     InviteForm,
@@ -14,6 +14,7 @@ from studio.teams.forms import (
     ProfileForm,
     RoleForm,
     SwitchTeamForm,
+    TeamNameForm,
 )
 
 
@@ -36,6 +37,7 @@ def _team_context(membership, **extra) -> dict:
         "invites": selectors.team_open_invites(team=team) if membership.is_admin else [],
         **hooks.context(hooks.team_page, team),
         "invite_form": InviteForm(),
+        "name_form": TeamNameForm(initial={"name": team.name}),
         "nav": "team",
         **extra,
     }
@@ -60,6 +62,23 @@ def invite_create(request):
     return render(
         request, "teams/team.html", _team_context(membership, new_invite=invite, new_link=link)
     )
+
+
+@require_POST
+@login_required
+def team_rename(request):
+    membership = access.require_admin(request)
+    form = TeamNameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.team_rename(team=membership.team, name=form.cleaned_data["name"])
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"The team is now called “{membership.team.name}”.")
+            return redirect("team")
+    context = _team_context(membership, name_form=form, renaming=True)
+    return render(request, "teams/team.html", context, status=400)
 
 
 @require_POST

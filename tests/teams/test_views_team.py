@@ -188,3 +188,32 @@ def test_an_outsider_sees_only_their_own_team_page(cast):
     body = client_for(cast.charlie).get(reverse("team")).content.decode()
     assert "charlie" in body and "Other" in body
     assert "alice" not in body and "bob" not in body and "Acme" not in body
+
+
+# Renaming the team
+
+
+def test_an_admin_renames_the_team(cast):
+    response = client_for(cast.alice).post(reverse("team_rename"), {"name": "  Night   shift "})
+    assert response.status_code == 302
+    cast.acme.refresh_from_db()
+    assert cast.acme.name == "Night shift"
+    assert "Night shift" in client_for(cast.bob).get(reverse("team")).text
+
+
+def test_a_member_cannot_rename_the_team_nor_sees_the_form(cast):
+    assert reverse("team_rename") not in client_for(cast.bob).get(reverse("team")).text
+    response = client_for(cast.bob).post(reverse("team_rename"), {"name": "Bob's team"})
+    assert response.status_code == 403
+    cast.acme.refresh_from_db()
+    assert cast.acme.name != "Bob's team"
+
+
+def test_a_taken_or_empty_name_is_refused_without_naming_the_other_team(cast):
+    client = client_for(cast.alice)
+    for name, says in ((cast.other.name.upper(), "taken on this studio"), ("  ", "Give the team")):
+        response = client.post(reverse("team_rename"), {"name": name})
+        assert response.status_code == 400 and says in response.text
+        assert 'team-rename" open' in response.text, "the form stays open with the reason"
+    response = client.post(reverse("team_rename"), {"name": "x" * 101})
+    assert response.status_code == 400 and "under 101 characters" in response.text

@@ -21,7 +21,7 @@ class Bootstrap:
     password: str = ""  # set only when the admin was created just now
 
 
-def studio_bootstrap(*, team_name: str = "Studio", username: str = "admin") -> Bootstrap:
+def studio_bootstrap(*, team_name: str = "My team", username: str = "admin") -> Bootstrap:
     """First run: a team, an admin with a generated password, and a local renderer account."""
     with transaction.atomic():
         schedules_ensure()
