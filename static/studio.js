@@ -3,6 +3,35 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // The phone's composer: folded behind "New video" until asked for, or until something is put
+  // in it (Reuse, Continue, a refusal to read).
+  var composerButton = document.querySelector(".composer-toggle");
+  function openComposer(focus) {
+    var side = composerButton.closest(".studio-side");
+    side.classList.add("is-open");
+    composerButton.setAttribute("aria-expanded", "true");
+    var prompt = side.querySelector("#new-video textarea");
+    if (focus && prompt) prompt.focus();
+  }
+  if (composerButton) {
+    composerButton.hidden = false;
+    if (document.querySelector("#new-video .error, #new-video [role=alert]")) openComposer(false);
+    composerButton.addEventListener("click", function () { openComposer(true); });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.detail.target && event.detail.target.id === "new-video") openComposer(false);
+    });
+  }
+
+  // The phone's menu: the button is hidden until this script can work it.
+  var menuButton = document.querySelector(".menu-toggle");
+  if (menuButton) {
+    menuButton.hidden = false;
+    menuButton.addEventListener("click", function () {
+      var open = menuButton.closest(".topbar").classList.toggle("is-open");
+      menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   function formatCount(n) { return n.toLocaleString("en-US"); }
 
   // Live character count against the prompt limit. Counts CRLF as one character, as the server does.

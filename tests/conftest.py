@@ -95,6 +95,15 @@ def wait_for(predicate, *, timeout: float = 60.0, what: str = "condition"):
     raise AssertionError(f"Timed out after {timeout:.0f}s waiting for {what}")
 
 
+def pytest_runtest_setup(item):
+    # `./run test` runs the suite twice; a test of the pages alone (layout, axe-core, the
+    # README's screenshots) would only repeat itself on PostgreSQL, and CI time is finite.
+    from django.db import connection
+
+    if item.get_closest_marker("pages_only") and connection.vendor != "sqlite":
+        pytest.skip("pages only: run on SQLite")
+
+
 def test_database_url() -> str:
     """A URL for the database this test runs on, for processes started by the test."""
     from django.db import connection

@@ -233,3 +233,39 @@ def test_an_admin_invites_a_teammate_who_sets_a_password_and_joins(cast, live_se
     assert "Welcome to Acme" in newcomer.text_content(".flash")
     newcomer.goto(link)
     assert "does not work" in newcomer.text_content("h1"), "the link is single-use"
+
+
+def test_on_a_phone_the_menu_and_the_composer_fold_and_on_a_desktop_they_do_not(
+    cast, live_server, browser
+):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    _sign_in(page, live_server, "bob")
+    assert not page.is_visible(".menu-toggle") and not page.is_visible(".composer-toggle")
+    assert page.is_visible("nav >> text=Collections") and page.is_visible("#id_prompt")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.is_visible(".menu-toggle") and not page.is_visible("nav >> text=Collections")
+    page.click(".menu-toggle")
+    assert page.get_attribute(".menu-toggle", "aria-expanded") == "true"
+    assert page.is_visible("nav >> text=Collections") and page.is_visible(".userbox button")
+    page.click(".menu-toggle")
+    assert not page.is_visible("nav >> text=Collections")
+
+    assert not page.is_visible("#id_prompt"), "the gallery first, the composer folded"
+    page.click(".composer-toggle")
+    assert page.evaluate("document.activeElement.id") == "id_prompt"
+    assert not page.is_visible(".composer-toggle")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    _shot(page, "phone-composer-open")
+
+    # Without JavaScript both show in full, wrapped.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto(f"{live_server.url}/login/")
+    plain.fill("#id_username", "bob")
+    plain.fill("#id_password", PASSWORD)
+    plain.click("button[type=submit]")
+    plain.wait_for_url(f"{live_server.url}/")
+    assert not plain.is_visible(".menu-toggle") and plain.is_visible("nav >> text=Collections")
+    assert plain.is_visible("#id_prompt") and not plain.is_visible(".composer-toggle")
+    context.close()

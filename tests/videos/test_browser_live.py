@@ -156,3 +156,26 @@ def test_the_notification_switch_asks_only_when_pressed(
     button.click()
     page.wait_for_selector("[data-live-notify][aria-pressed=true]")
     assert page.evaluate("localStorage.getItem('studio.live.notify')") == "on"
+
+
+def test_submitting_over_an_empty_or_a_full_gallery_raises_no_htmx_error(
+    cast,
+    live_server,
+    browser,  # noqa: F811
+):
+    page, _ = _gallery(browser, live_server, "bob")
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text))
+    page.evaluate(
+        "document.body.addEventListener('htmx:oobErrorNoTarget',"
+        " e => console.error('oobErrorNoTarget ' + e.detail.content.id))"
+    )
+    assert page.is_visible("#gallery-empty.empty-state")
+    for n, prompt in enumerate(["The first video", "The second video"], 1):
+        page.fill("#id_prompt", prompt)
+        page.click("#new-video button[type=submit]")
+        page.wait_for_function(
+            "n => document.querySelectorAll('#gallery-grid .card').length === n", arg=n
+        )
+        assert not page.is_visible("#gallery-empty.empty-state")
+    assert not [e for e in errors if "oobErrorNoTarget" in e], errors
