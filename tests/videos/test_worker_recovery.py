@@ -207,7 +207,7 @@ def test_a_database_restart_mid_render_is_a_pause_not_a_failure(media_root, priv
         worker.env,
         "shell",
         "-c",
-        "from videos import services; from videos.models import Team; "
+        "from videos import services; from studio.teams.models import Team; "
         "t = Team.objects.get(); u = t.memberships.get().user; "
         "[services.video_submit(team=t, user=u, submission=services.Submission("
         "prompt=f'Through a restart {i}')) for i in (1, 2)]",
