@@ -64,13 +64,14 @@ def receiver_factory() -> Iterator:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append((self.path, dict(self.headers), body))
+                # Before the answer: the client may read it and assert before this thread runs on.
+                receiver.arrived.set()
                 self.send_response(receiver.status)
                 for name, value in receiver.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
-                receiver.arrived.set()
 
             def log_message(self, *args: object) -> None:
                 pass
