@@ -90,7 +90,8 @@ def test_reuse_retry_and_continue_from_the_cards(cast, live_server, browser, tmp
     page.wait_for_function(
         "() => document.querySelector('#id_prompt').value === 'The keeper climbs the stairs'"
     )
-    assert page.evaluate("document.activeElement.id") == "id_prompt"
+    # The caret goes in once htmx has settled the swap, a moment after the value is there.
+    page.wait_for_function("() => document.activeElement.id === 'id_prompt'", timeout=5000)
 
     cards = page.locator("#gallery-grid .card")
     count = cards.count()
