@@ -34,6 +34,8 @@ PRODUCTION = production()
 DATA_DIR = data_dir()
 
 SECRET_KEY = env_secret("SECRET_KEY")
+# /metrics answers only a scraper that sends this as a Bearer token; unset, it is off (404).
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
 FIELD_ENCRYPTION_KEYS = [k for k in env_secret("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
 if not SECRET_KEY or not FIELD_ENCRYPTION_KEYS:
     if PRODUCTION:
@@ -85,10 +87,13 @@ INSTALLED_APPS = [
     "videos",
     "studio.api",
     "studio.webhooks",
+    "studio.ops",
     "studio",
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer's probe needs no host check, HTTPS redirect, session or sign-in.
+    "studio.ops.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before the session is looked up: a NUL in its cookie would fail the query on PostgreSQL.
@@ -247,13 +252,21 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 
+
 # Storage: S3_BUCKET switches uploads and results to S3-compatible storage (AWS, MinIO, R2, ...).
-S3_BUCKET = env_str("S3_BUCKET")
-if S3_BUCKET:
-    _default_storage = {
+def default_storage_from_env(media_root: Path) -> dict:
+    """The default storage the S3_* variables ask for (a function so the tests build theirs,
+    against a real S3 server on loopback, from exactly this)."""
+    bucket = env_str("S3_BUCKET")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media_root), "base_url": MEDIA_URL},
+        }
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": S3_BUCKET,
+            "bucket_name": bucket,
             "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
             "region_name": env_str("S3_REGION") or None,
             "access_key": env_secret("S3_ACCESS_KEY_ID") or None,
@@ -265,13 +278,15 @@ if S3_BUCKET:
             # team check.
             "querystring_auth": True,
             "querystring_expire": env_int("S3_URL_EXPIRY", 3600),
+            # Signature V4: botocore signs links to a custom endpoint with V2 otherwise, which
+            # AWS regions since 2014, R2 and recent MinIO refuse (found by tests/test_storage_s3).
+            "signature_version": "s3v4",
         },
     }
-else:
-    _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
-    }
+
+
+S3_BUCKET = env_str("S3_BUCKET")
+_default_storage = default_storage_from_env(MEDIA_ROOT)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {

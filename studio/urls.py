@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("studio.teams.urls")),
     path("", include("studio.api.urls")),
     path("", include("studio.webhooks.urls")),
+    path("", include("studio.ops.urls")),
 ]
 
 # 403 is Django's handler with the studio's template, 404 Django's behind a guard; 400 and 500

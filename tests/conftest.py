@@ -237,6 +237,7 @@ def collected_static(tmp_path_factory) -> Path:
 
 
 from tests.emulator_fixture import emulator  # noqa: E402, F401
+from tests.s3_fixture import s3, s3_server  # noqa: E402, F401
 
 
 @pytest.fixture

@@ -151,7 +151,8 @@ CHARSETS = st.sampled_from(
 class Target:
     methods: tuple[str, ...]  # the first is the valid request's
     body: str  # "none" | "query" | "form" | "multipart" | "json" | "image"
-    who: str  # a session of "alice" (Acme's admin), "bob", "resetter"; "anonymous"; "token"
+    who: str  # a session of "alice" (Acme's admin), "bob", "resetter"; "anonymous"; "token";
+    # "metrics" (a Prometheus scraper with METRICS_TOKEN)
     valid: Callable[[SimpleNamespace], dict] = lambda w: {}
     path: Callable[[SimpleNamespace], dict] = lambda w: {}
     files: tuple[str, ...] = ()
@@ -397,6 +398,7 @@ TARGETS: dict[str, Target] = {
         shows=("usage",),
     ),
     "accounts": Target(("GET",), "none", "alice"),
+    "metrics": Target(("GET",), "query", "metrics"),
     "account_new": Target(("POST", "GET"), "form", "alice", _account_form, shows=("accounts",)),
     "account_edit": Target(
         ("POST", "GET"),
@@ -464,6 +466,7 @@ TARGETS: dict[str, Target] = {
 }
 # Django's admin is Django's own code, open to superusers only.
 NOT_FUZZED = {"admin/"}
+METRICS_TOKEN = "fuzz-scraper-token"
 
 # Values worth trying besides arbitrary ones, so that requests also get past the first check.
 HINTS = {
@@ -684,6 +687,7 @@ def world(cast, settings, conf, offline):
     conf.API_WRITE_RATE_LIMIT = conf.API_READ_RATE_LIMIT = 1_000_000
     conf.API_USER_QUEUE_LIMIT = conf.API_TEAM_QUEUE_LIMIT = 1_000_000
     settings.AXES_FAILURE_LIMIT = 1_000_000
+    settings.METRICS_TOKEN = METRICS_TOKEN
     return _populate(cast)
 
 
@@ -921,6 +925,8 @@ def base_headers(target: Target, world) -> dict[str, str]:
     headers = {"Cookie": cookie, "X-CSRFToken": CSRF}
     if target.who == "token":
         headers["Authorization"] = f"Bearer {world.token}"
+    if target.who == "metrics":
+        headers["Authorization"] = f"Bearer {METRICS_TOKEN}"
     return headers
 
 

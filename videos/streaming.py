@@ -21,8 +21,12 @@ def serve_file(
     range_header: str, field: FieldFile, *, content_type: str, download_name: str | None = None
 ) -> HttpResponse:
     if not isinstance(default_storage, FileSystemStorage):
-        # Object storage serves ranges itself; the signed URL expires (S3_URL_EXPIRY).
-        return HttpResponseRedirect(field.url)
+        # Object storage serves ranges itself; the signed URL expires (S3_URL_EXPIRY). The
+        # store sends the type and the download's name that the link asks for.
+        wanted = {"ResponseContentType": content_type}
+        if download_name:
+            wanted["ResponseContentDisposition"] = content_disposition_header(True, download_name)
+        return HttpResponseRedirect(default_storage.url(field.name, parameters=wanted))
     size = field.size
     span = _parse_range(range_header, size)
     if span is None:

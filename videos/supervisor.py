@@ -13,12 +13,14 @@ A watchdog process (videos.watchdog) stops the groups if the supervisor itself i
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -219,6 +221,7 @@ def run_supervised(command: BaseCommand, supervisor: Supervisor, banner: str) ->
     # `kill <pid>` sends SIGTERM; either way every child must be stopped, not orphaned.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    metrics_dir_prepare()
     command.stdout.write(command.style.SUCCESS(banner))
     code = 1
     try:
@@ -228,6 +231,17 @@ def run_supervised(command: BaseCommand, supervisor: Supervisor, banner: str) ->
         command.stdout.write("Stopping…")
         code = 0
     sys.exit(code)
+
+
+def metrics_dir_prepare() -> Path:
+    """Gives the children one PROMETHEUS_MULTIPROC_DIR (the operator's, or var/metrics), empty:
+    each process of this host keeps its counts there and /metrics adds them up. Emptied at each
+    start, as prometheus_client asks, so the counts of a previous run are not added again."""
+    path = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.DATA_DIR / "metrics")
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
 
 
 def worker_child() -> Child:

@@ -24,7 +24,7 @@ from django_q.tasks import async_task
 
 from studio import conf
 from studio.api.schemas import video_record
-from studio.lib import netguard
+from studio.lib import metrics, netguard
 from studio.webhooks import signing as webhook_signing
 from studio.webhooks.models import WebhookDelivery
 from studio.webhooks.services import signing_secret_ensure
@@ -211,6 +211,7 @@ def _superseded(delivery: WebhookDelivery) -> bool:
 
 
 def _finish(delivery: WebhookDelivery, state: str, **fields) -> str:
+    metrics.CALLBACK_DELIVERIES.labels(result=state).inc()
     if state == State.DELIVERED:
         fields["delivered_at"] = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -225,6 +226,7 @@ def _retry(delivery: WebhookDelivery, *, error: str, status: int | None, **attem
     if done > len(waits):
         error = f"Gave up after {done} attempts. Last: {error}"
         return _finish(delivery, State.FAILED, last_error=error, last_status=status, **attempt)
+    metrics.CALLBACK_DELIVERIES.labels(result="retrying").inc()
     # Jitter, so callbacks that failed together (a receiver's outage) do not return together.
     wait = waits[done - 1] * random.uniform(1.0, 1.1)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(

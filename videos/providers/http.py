@@ -13,7 +13,7 @@ import requests
 from requests.utils import requote_uri
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from studio.lib import netguard
+from studio.lib import metrics, netguard
 from videos.providers.base import AccountRejected, InDoubt, ProviderError
 
 CHUNK = 1024 * 1024
@@ -47,28 +47,48 @@ def never_sent(exc: requests.RequestException) -> bool:
 
 
 def send(
-    s: requests.Session, method: str, url: str, *, upstream: str, creating: bool = False, **kw
+    s: requests.Session,
+    method: str,
+    url: str,
+    *,
+    upstream: str,
+    provider: str,
+    creating: bool = False,
+    **kw,
 ) -> requests.Response:
     """One request. Failures become ProviderErrors; for a create, InDoubt whenever the request
-    may have reached the upstream, so the caller reconciles instead of blindly resending."""
+    may have reached the upstream, so the caller reconciles instead of blindly resending.
+    Counted in studio_upstream_calls by `provider` (the account kind) and what came of it."""
+    call = "create" if creating else ("query" if method == "GET" else "other")
     try:
-        return s.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kw)
+        resp = s.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kw)
     except netguard.Refused as exc:
+        _count(provider, call, "refused")
         # Nothing was sent. Only an admin (a new base URL) or an operator (the allow-list) can
         # change that, so the account is set aside like one whose key is refused.
         raise AccountRejected(str(exc.about("Base URL"))) from None
     except netguard.Unresolvable as exc:
+        _count(provider, call, "unresolvable")
         raise ProviderError(
             f"{upstream} could not be reached: its host name does not resolve "
             "(check the base URL and DNS)"
         ) from exc
     except requests.RequestException as exc:
-        what = "did not answer in time" if isinstance(exc, requests.Timeout) else "dropped"
+        timed_out = isinstance(exc, requests.Timeout)
+        what = "did not answer in time" if timed_out else "dropped"
         if never_sent(exc):
+            _count(provider, call, "unreachable")
             raise ProviderError(f"{upstream} could not be reached: {_why(exc)}") from exc
+        _count(provider, call, "timeout" if timed_out else "dropped")
         if creating:
             raise InDoubt(f"{upstream} {what} while the video was being sent") from exc
         raise ProviderError(f"{upstream} {what}: {_short(exc)}") from exc
+    _count(provider, call, metrics.upstream_result(resp.status_code))
+    return resp
+
+
+def _count(provider: str, call: str, result: str) -> None:
+    metrics.UPSTREAM_CALLS.labels(provider=provider, call=call, result=result).inc()
 
 
 def json_body(resp: requests.Response, *, upstream: str, creating: bool = False) -> dict:
@@ -82,7 +102,9 @@ def json_body(resp: requests.Response, *, upstream: str, creating: bool = False)
     return data
 
 
-def download(s: requests.Session, url: str, target: Path, *, upstream: str, origin: str) -> Path:
+def download(
+    s: requests.Session, url: str, target: Path, *, upstream: str, provider: str, origin: str
+) -> Path:
     """Streams a file to disk in 1 MiB chunks; never holds it whole in memory.
 
     Redirects are followed here, one hop at a time, each through the guard, at most
@@ -99,9 +121,14 @@ def download(s: requests.Session, url: str, target: Path, *, upstream: str, orig
             netguard.parse(url, field=link, allow_http=True)
             resp = s.get(url, stream=True, timeout=TIMEOUT, allow_redirects=False, headers=headers)
         except netguard.UnsafeURL as exc:
+            _count(provider, "download", "refused")
             raise ProviderError(f"{failed}: {exc.about(link)}") from None
         except requests.RequestException as exc:
+            _count(
+                provider, "download", "timeout" if isinstance(exc, requests.Timeout) else "dropped"
+            )
             raise ProviderError(f"{failed}: {_short(exc)}") from exc
+        _count(provider, "download", metrics.upstream_result(resp.status_code))
         with resp:
             location = s.get_redirect_target(resp)
             if location is not None:

@@ -83,7 +83,7 @@ class MiniMaxProvider:
             body["callback_url"] = job.callback_url
         resp = http.send(
             self.http, "POST", self.base + "/v1/video_generation", json=body,
-            upstream=self.name, creating=True,
+            upstream=self.name, provider=self.kind, creating=True,
         )  # fmt: skip
         data = self._json(resp, creating=True)
         if _code(data) == 2013 and job.callback_url and "callback" in _message(data, ""):
@@ -92,7 +92,7 @@ class MiniMaxProvider:
             body.pop("callback_url")
             resp = http.send(
                 self.http, "POST", self.base + "/v1/video_generation", json=body,
-                upstream=self.name, creating=True,
+                upstream=self.name, provider=self.kind, creating=True,
             )  # fmt: skip
             data = self._json(resp, creating=True)
         if _code(data) != 0:
@@ -135,11 +135,19 @@ class MiniMaxProvider:
         if not url:
             raise ProviderError(f"{self.name} gave no download URL for file {file_ref}")
         return http.download(
-            self.http, url, workdir / "video.mp4", upstream=self.name, origin=self.base
+            self.http,
+            url,
+            workdir / "video.mp4",
+            upstream=self.name,
+            provider=self.kind,
+            origin=self.base,
         )
 
     def _get(self, path: str, *, params: dict, strict: bool = True) -> dict:
-        resp = http.send(self.http, "GET", self.base + path, params=params, upstream=self.name)
+        resp = http.send(
+            self.http, "GET", self.base + path, params=params, upstream=self.name,
+            provider=self.kind,
+        )  # fmt: skip
         data = self._json(resp)
         if strict and _code(data) not in (0, 1027):
             self._raise(data)

@@ -123,7 +123,12 @@ class UseapiProvider:
         if not url:
             raise ProviderError(f"{self.name} gave no download URL for {upstream_id}")
         return http.download(
-            self.http, url, workdir / "video.mp4", upstream=self.name, origin=self.base
+            self.http,
+            url,
+            workdir / "video.mp4",
+            upstream=self.name,
+            provider=self.kind,
+            origin=self.base,
         )
 
     def _upload(self, path: Path) -> str:
@@ -141,7 +146,13 @@ class UseapiProvider:
 
     def _call(self, method: str, path: str, *, creating: bool = False, **kw) -> dict:
         resp = http.send(
-            self.http, method, self.base + path, upstream=self.name, creating=creating, **kw
+            self.http,
+            method,
+            self.base + path,
+            upstream=self.name,
+            provider=self.kind,
+            creating=creating,
+            **kw,
         )
         status = resp.status_code
         if status == 200 or status == 201:

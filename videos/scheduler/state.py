@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from studio import conf
+from studio.lib import metrics
 from videos.models import Attempt, Video
 
 Status = Video.Status
@@ -74,7 +75,24 @@ def write(
             if not done:
                 transaction.set_rollback(True)
                 return 0
+    if "finished_at" in change.attempt:
+        _observe_end(attempt)
     return won
+
+
+def _observe_end(attempt: int) -> None:
+    """The attempt ended: how long it ran on its account goes into studio_video_render_seconds
+    (one small read, once per attempt; an attempt that never started is not a render)."""
+    row = (
+        Attempt.objects.filter(pk=attempt, started_at__isnull=False)
+        .values("started_at", "finished_at", "outcome", "account__kind")
+        .first()
+    )
+    if row and row["finished_at"]:
+        seconds = (row["finished_at"] - row["started_at"]).total_seconds()
+        metrics.VIDEO_SECONDS.labels(
+            kind=row["account__kind"] or "removed", outcome=row["outcome"] or "ended"
+        ).observe(max(0.0, seconds))
 
 
 def requeue(message: str, *, failed: bool = False, retry_in: float = 0) -> Change:
