@@ -15,8 +15,17 @@ from typing import Any
 
 from tests.emulator.state import State
 
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not the challenge echoed: urllib would follow a POST's 301 as a
+    GET (to https:// on a plain-HTTP port, behind SECURE_SSL_REDIRECT), which no upstream does."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises HTTPError for the 3xx itself
+
+
 # No proxies: receivers are on loopback, and a proxy from the environment would only get in the way.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 PUSH_TIMEOUT_S = 3.0
 
 
