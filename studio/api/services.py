@@ -46,8 +46,11 @@ def api_token_use(*, token: ApiToken, read: bool) -> RateCheck:
     its budget. Reads (GETs) and writes have budgets of their own, so a script polling its
     videos never runs out of creates.
 
-    Counting is one conditional UPDATE per request: a read-then-write would let two requests
-    at the same moment both take the window's last place.
+    The count is also the check, in one conditional UPDATE: it counts the request only while
+    the window has room. A read-then-write would let two requests at the same moment both take
+    the window's last place; and one statement per request (not an UPDATE and a SELECT of the
+    count) is what every API call pays. A refused request is not counted, so a script that keeps
+    knocking does not push its own window's count past what the window allows.
     """
     budget = "reads" if read else "writes"
     limit = conf.API_READ_RATE_LIMIT if read else conf.API_WRITE_RATE_LIMIT
@@ -56,14 +59,16 @@ def api_token_use(*, token: ApiToken, read: bool) -> RateCheck:
     now = timezone.now()
     window = int(now.timestamp() // window_seconds)
     mine = ApiToken.objects.filter(pk=token.pk)
+    has_room = mine.filter(**{window_field: window, f"{count_field}__lt": limit})
     one_more = {count_field: F(count_field) + 1, "last_used_at": now}
-    counted = mine.filter(**{window_field: window}).update(**one_more) or mine.exclude(
-        **{window_field: window}
-    ).update(**{window_field: window, count_field: 1, "last_used_at": now})
-    if not counted:  # another request opened the window between our two statements
-        mine.update(**one_more)
-    count = mine.values_list(count_field, flat=True).first() or 0
-    if count <= limit:
+    if has_room.update(**one_more):
+        return RateCheck(True, budget, limit)
+    # The first request of a new window opens it; if another request opened it between the two
+    # statements, the window is ours to check again.
+    opened = limit > 0 and mine.exclude(**{window_field: window}).update(
+        **{window_field: window, count_field: 1, "last_used_at": now}
+    )
+    if opened or has_room.update(**one_more):
         return RateCheck(True, budget, limit)
     retry_after = int((window + 1) * window_seconds - now.timestamp()) + 1
     return RateCheck(False, budget, limit, retry_after=retry_after)

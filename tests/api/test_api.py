@@ -76,6 +76,20 @@ def test_a_token_stops_working_when_its_user_leaves_the_team(cast, bob):
     error_of(bob.get("videos/"), 401)
 
 
+def test_a_token_stops_working_when_its_user_is_deactivated(cast, bob):
+    type(cast.bob).objects.filter(pk=cast.bob.pk).update(is_active=False)
+    error_of(bob.get("videos/"), 401)
+
+
+def test_a_token_acts_in_its_own_team_even_when_its_user_is_in_two(cast):
+    Membership.objects.create(user=cast.bob, team=cast.other, role=Membership.Role.ADMIN)
+    bob_in_acme = api_for(cast.bob, cast.acme)
+    assert bob_in_acme.create(prompt="For Acme").status_code == 200
+    assert Video.objects.get(prompt="For Acme").team == cast.acme
+    # bob is a member in Acme (an admin only in Other): Acme's accounts are not his to manage.
+    assert "team admins" in error_of(bob_in_acme.post("accounts/", {"name": "x"}), 403)
+
+
 def test_a_token_is_stored_only_as_its_hash_and_records_its_last_use(cast):
     token, raw = api_services.api_token_create(user=cast.bob, team=cast.acme, name="script")
     assert raw not in {token.token_hash, token.prefix} and raw.startswith(token.prefix)

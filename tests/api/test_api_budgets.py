@@ -5,6 +5,9 @@ refused it and when to come back, in JSON with Retry-After."""
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from studio.api import services as api_services
 from studio.api.models import ApiToken
 from tests.api.test_api import error_of
@@ -118,3 +121,20 @@ def test_every_429_is_json_with_retry_after_and_says_when_to_retry(cast, bob, co
     assert response.status_code == 429 and response.json()["runningVideos"]
     assert re.match(r"Every account of Acme is busy", response.json()["error"])
     assert retry_after_of(response) == 10
+
+
+def test_a_refused_request_is_not_counted_so_the_window_count_stops_at_the_budget(cast, conf):
+    conf.API_WRITE_RATE_LIMIT = 3
+    token, _ = api_services.api_token_create(user=cast.bob, team=cast.acme, name="eager")
+    checks = [api_services.api_token_use(token=token, read=False).allowed for _ in range(6)]
+    assert checks == [True, True, True, False, False, False]
+    token.refresh_from_db()
+    assert token.rate_count == 3
+
+
+def test_counting_an_allowed_request_is_one_statement(cast, conf):
+    token, _ = api_services.api_token_create(user=cast.bob, team=cast.acme, name="script")
+    api_services.api_token_use(token=token, read=True)  # opens the window
+    with CaptureQueriesContext(connection) as queries:
+        assert api_services.api_token_use(token=token, read=True).allowed
+    assert len(queries) == 1 and queries[0]["sql"].startswith("UPDATE")

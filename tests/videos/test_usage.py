@@ -4,6 +4,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,6 +177,23 @@ def test_a_submit_past_the_daily_quota_is_refused_in_the_web_ui_naming_it(cast):
     assert response.status_code == 400
     assert "Your quota is 2 videos a day, and you have made 2 today." in response.text
     assert Video.objects.count() == 2
+
+
+def test_a_member_without_a_quota_submits_without_locking_their_membership(cast):
+    """Most members have no quota: their creates need not queue behind each other."""
+    bob = api_for(cast.bob, cast.acme)
+    with CaptureQueriesContext(connection) as queries:
+        assert bob.create(prompt="Free to go").status_code == 200
+    membership = Membership._meta.db_table
+    locks = [q["sql"] for q in queries if "FOR" in q["sql"] and f'FROM "{membership}"' in q["sql"]]
+    assert locks == []
+    _quota(cast, cast.bob, videos_per_day=5)
+    with CaptureQueriesContext(connection) as queries:
+        assert bob.create(prompt="Counted now").status_code == 200
+    locked = [q["sql"] for q in queries if "FOR" in q["sql"] and f'FROM "{membership}"' in q["sql"]]
+    # SQLite has no row locks (its one write lock serialises the transactions anyway).
+    expected = 1 if connection.features.has_select_for_update else 0
+    assert len(locked) == expected, "a quota's count-then-insert holds the membership's row lock"
 
 
 def test_a_create_past_the_quota_is_a_429_naming_it_in_the_api(cast):

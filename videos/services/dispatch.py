@@ -25,13 +25,13 @@ def dispatch_request(*, reason: str) -> None:
     queue, so it cannot miss the caller's video; SQLite serialises the two anyway.
     """
     now = timezone.now()
-    DispatchFlag.objects.get_or_create(name=DISPATCH_FLAG, defaults={"requested_at": now})
     fresh = now - timedelta(seconds=DISPATCH_FLAG_SECONDS)
     # A no-op UPDATE on purpose: it takes the flag's row lock (see above) and says whether a
-    # requested dispatch is still waiting to start.
+    # requested dispatch is still waiting to start. In a burst that is all a submit does here.
     waiting = DispatchFlag.objects.filter(name=DISPATCH_FLAG, pending=True)
     if waiting.filter(requested_at__gt=fresh).update(pending=True):
         return
+    DispatchFlag.objects.get_or_create(name=DISPATCH_FLAG, defaults={"requested_at": now})
     DispatchFlag.objects.filter(name=DISPATCH_FLAG).update(pending=True, requested_at=now)
     async_task("videos.tasks.dispatch", task_name=reason[:100])
 

@@ -38,7 +38,13 @@ def quota_set(
 def quota_check(*, team: Team, user: AbstractBaseUser) -> None:
     """Raises QuotaExceeded when the user's quota in `team` is used up. Call it inside the
     transaction that stores the video: the membership's row lock makes one member's creates
-    count-then-insert one at a time, so two at once cannot both take the last one."""
+    count-then-insert one at a time, so two at once cannot both take the last one.
+
+    A member with no quota (most of them) costs one indexed read and takes no lock: their
+    creates need not queue behind each other. A quota set while such a create is under way
+    applies from the next one, as if it had been set a moment later."""
+    if not MemberQuota.objects.filter(membership__team=team, membership__user=user).exists():
+        return
     membership = (
         Membership.objects.select_for_update(no_key=True).filter(team=team, user=user).first()
     )

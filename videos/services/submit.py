@@ -274,17 +274,15 @@ def _check_queue_limits(team: Team, user: AbstractBaseUser) -> None:
     Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
     team_limit = team.team_queue_limit or conf.API_TEAM_QUEUE_LIMIT
     user_limit = team.user_queue_limit or conf.API_USER_QUEUE_LIMIT
-    # Read on the (team, status) index and counted here: filtering by author in SQL lets the
-    # planner walk the author's whole history instead (measured in bench/api.py).
     teams = Video.objects.filter(team=team)
-    authors = selectors.active_videos(teams.values_list("author_id", flat=True))
-    if authors.count(user.pk) >= user_limit:
+    in_queue, mine = selectors.active_counts(team_id=team.pk, author_id=user.pk)
+    if mine >= user_limit:
         raise QueueFull(
             f"You have {user_limit} videos queued or running, your limit; "
             "try again when some have finished.",
             running=_running_of(teams.filter(author=user)),
         )
-    if len(authors) >= team_limit:
+    if in_queue >= team_limit:
         raise QueueFull(
             f"{team.name} has {team_limit} videos queued or running, the team's limit; "
             "try again when some have finished.",
