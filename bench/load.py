@@ -1,9 +1,11 @@
 """The web tier under concurrent load, on the production stack.
 
-gunicorn with DJANGO_ENV=prod settings (2 workers x 4 threads, as on a 2-core host), PostgreSQL
-with persistent connections (DB_CONN_MAX_AGE), driven by `wrk` (Debian's package: the bench
-installs it with apt-get when it can, else says how). No worker runs: creates queue up, as a
-burst from a batch script does. For each case: requests a second, p50 and p99 latency.
+gunicorn with DJANGO_ENV=prod settings (2 workers per core, the README's command;
+LOAD_WORKERS and LOAD_THREADS change it), PostgreSQL with persistent connections (the production
+default of DB_CONN_MAX_AGE), driven by `wrk` (Debian's package: the bench installs it with
+apt-get when it can, else says how). No worker runs: creates queue up, as a burst from a batch
+script does. For each case: requests a second, p50 and p99 latency, and the CPU the web
+server, PostgreSQL and wrk spent per request (all on the same cores).
 
     .venv/bin/python bench/load.py                       # PostgreSQL at 127.0.0.1:5432
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/studio_bench_load .venv/bin/python bench/load.py
@@ -42,12 +44,11 @@ HISTORY = int(os.environ.get("LOAD_HISTORY", "10000"))
 ONLY = [word.strip().lower() for word in os.environ.get("LOAD_CASES", "").split(",")]
 ONLY = [word for word in ONLY if word]
 PROFILE = os.environ.get("LOAD_PROFILE") == "1"
-# gunicorn's processes and threads: the README's production command has 2 x 4 on 2 cores.
-WORKERS = os.environ.get("LOAD_WORKERS", "2")
-THREADS = os.environ.get("LOAD_THREADS", "4")
+# gunicorn's processes and threads: the README's production command, 2 workers per core.
+WORKERS = os.environ.get("LOAD_WORKERS", str(2 * (os.cpu_count() or 1)))
+THREADS = os.environ.get("LOAD_THREADS", "1")
 PROD = {
     "DJANGO_ENV": "prod",
-    "DB_CONN_MAX_AGE": "600",
     "SECURE_SSL_REDIRECT": "False",  # wrk speaks plain HTTP to gunicorn, as a proxy would
     # The bench measures the calls, not the limits that would refuse a burst of them.
     "API_WRITE_RATE_LIMIT": "1000000000",
@@ -136,7 +137,9 @@ def _cpu_seconds(server_session: int) -> dict[str, float]:
         if int(fields[3]) == server_session:
             used["web"] += seconds
         elif comm.startswith("postgres"):
-            used["database"] += seconds
+            # With the children it has reaped (cutime, cstime): a backend whose connection
+            # reached DB_CONN_MAX_AGE during the run has ended, and its CPU is its parent's now.
+            used["database"] += seconds + (int(fields[13]) + int(fields[14])) / tick
     children = os.times()
     used["wrk"] = children.children_user + children.children_system
     return used
@@ -146,6 +149,8 @@ def _profiled(wrk: str, url: str, script: Path, server_pid: int, out: Path):
     """The case under py-spy: what the web workers spent their samples on, as collapsed stacks
     in `out`, and the project's own functions that held the most samples, printed."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        sys.exit("LOAD_PROFILE=1 needs py-spy: `.venv/bin/python -m pip install py-spy`.")
     recorder = subprocess.Popen(
         [spy, "record", "--pid", str(server_pid), "--subprocesses", "--format", "raw",
          "--duration", str(SECONDS), "--rate", "200", "--nonblocking", "-o", str(out)],

@@ -54,7 +54,7 @@ class Host:
         log = (self.folder / "stack.log").open("a")
         for argv in (
             [sys.executable, "-m", "gunicorn", "studio.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--threads", "4"],
+             "--workers", "2"],
             [sys.executable, str(ROOT / "manage.py"), "qcluster"],
         ):  # fmt: skip
             self.processes.append(
